@@ -1,0 +1,1 @@
+"""Beatport protocol: building requests and parsing answers, for each source. Pure."""
