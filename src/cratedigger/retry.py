@@ -1,0 +1,168 @@
+"""The retry policy every driver shares: what to do after each attempt. Pure.
+
+Drivers only sleep and send; whether to try again, and after how long, is decided here, so
+sync, threaded and async runs react to the same failure in the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+from cratedigger.models import Response
+
+TransportKind = Literal["timeout", "connection", "payload"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransportError:
+    """A request that produced no usable HTTP answer (the driver maps its library's errors here)."""
+
+    kind: TransportKind
+    detail: str
+
+
+Outcome = Response | TransportError
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    reason: str
+    status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reauthenticate:
+    """The token was refused (401): get a new one, then send again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    """A 2xx answer: hand it to the parser."""
+
+
+Decision = Retry | GiveUp | Reauthenticate | Accept
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; 429s wait at least the server's Retry-After.
+
+    `retries` bounds the attempts after the first for timeouts, connection errors, unreadable
+    bodies and 5xx; 429s have their own, larger budget because they are the server pacing us,
+    not a failure.
+    """
+
+    retries: int = 4
+    base_delay: float = 0.2
+    max_delay: float = 8.0
+    rate_limit_retries: int = 12
+    max_retry_after: float = 120.0
+    retry_statuses: frozenset[int] = frozenset({500, 502, 503, 504})
+
+    def backoff(self, failures: int, jitter: float) -> float:
+        """Full jitter: uniform over [0, min(cap, base * 2**(failures-1))); jitter in [0, 1)."""
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** max(failures - 1, 0))
+        return jitter * ceiling
+
+    def decide(
+        self,
+        outcome: Outcome,
+        *,
+        failures: int,
+        rate_limited: int,
+        reauthenticated: bool,
+        jitter: float,
+    ) -> Decision:
+        """What to do after one attempt.
+
+        `failures` counts transient failures so far including this one, `rate_limited` the
+        429s so far including this one; `jitter` is a uniform draw in [0, 1).
+        """
+        if isinstance(outcome, TransportError):
+            return self._transient(f"{outcome.kind}: {outcome.detail}", failures, jitter, None)
+        status = outcome.status
+        if 200 <= status < 300:
+            return Accept()
+        if status == 429:
+            if rate_limited > self.rate_limit_retries:
+                return GiveUp(f"HTTP 429 after {rate_limited} rate-limited attempts", status)
+            wait = retry_after_seconds(outcome.headers)
+            floor = min(wait, self.max_retry_after) if wait is not None else 0.0
+            return Retry(max(floor, self.backoff(rate_limited, jitter)), "HTTP 429")
+        if status == 401 and not reauthenticated:
+            return Reauthenticate()
+        if status in self.retry_statuses:
+            return self._transient(f"HTTP {status}", failures, jitter, status)
+        return GiveUp(f"HTTP {status}", status)
+
+    def _transient(self, reason: str, failures: int, jitter: float, status: int | None) -> Decision:
+        if failures > self.retries:
+            return GiveUp(f"{reason} (gave up after {failures} attempts)", status)
+        return Retry(self.backoff(failures, jitter), reason)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from Retry-After (delta-seconds or HTTP-date) or a rate-limit reset header.
+
+    Header names are matched case-insensitively; the largest of the hints wins, because
+    waiting too little only earns another 429.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    hints: list[float] = []
+    raw = lowered.get("retry-after")
+    if raw is not None:
+        hint = _delta_or_date(raw)
+        if hint is not None:
+            hints.append(hint)
+    for name in ("x-ratelimit-reset", "ratelimit-reset"):
+        value = _number(lowered.get(name))
+        if value is not None and value < 10**9:  # an epoch timestamp is not a delay
+            hints.append(value)
+    ratelimit = lowered.get("ratelimit")
+    if ratelimit:
+        reset = _structured_param(ratelimit, "t") or _structured_param(ratelimit, "reset")
+        if reset is not None:
+            hints.append(reset)
+    return max(hints) if hints else None
+
+
+def _delta_or_date(raw: str) -> float | None:
+    value = _number(raw)
+    if value is not None:
+        return max(value, 0.0)
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    delay: float = (when - datetime.now(UTC)).total_seconds()
+    return max(delay, 0.0)
+
+
+def _number(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _structured_param(header: str, name: str) -> float | None:
+    """Reads `name=<number>` out of an IETF RateLimit field such as `"default";r=0;t=1`."""
+    for part in header.replace(",", ";").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return _number(value)
+    return None

@@ -1,0 +1,173 @@
+"""The per-request state machine, driven by a scripted fake driver (no sockets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from cratedigger.cache import ResponseCache
+from cratedigger.errors import ParseError
+from cratedigger.exchange import (
+    Context,
+    Credentials,
+    Reply,
+    Send,
+    Sent,
+    Sleep,
+    TokenBox,
+    exchange,
+    obtain_token,
+)
+from cratedigger.metrics import MetricsCollector
+from cratedigger.models import Candidate, Failure, Request, Response
+from cratedigger.pacing import Pacer, RateLimit
+from cratedigger.retry import RetryPolicy, TransportError
+
+REQ = Request("GET", "/v4/catalog/search/", (("q", "x"),), kind="search", query="x", auth=True)
+
+
+class FakeSource:
+    name = "fake"
+
+    def search_request(self, query: str) -> Request:
+        return REQ
+
+    def detail_request(self, candidate: Candidate) -> Request:
+        return REQ
+
+    def parse(self, request: Request, response: Response) -> list[Candidate]:
+        try:
+            data = orjson.loads(response.body)
+        except orjson.JSONDecodeError as err:
+            raise ParseError(str(err)) from err
+        return [Candidate(i, "n", "Original Mix", ("a",)) for i in data]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_ctx(**kw: object) -> tuple[Context, Clock]:
+    clock = Clock()
+    ctx = Context(
+        source=FakeSource(), base_url="http://mock", clock=clock, jitter=lambda: 0.5, **kw
+    )  # type: ignore[arg-type]
+    return ctx, clock
+
+
+def drive(
+    gen: object, outcomes: list[Response | TransportError], clock: Clock, log: list[object]
+) -> object:
+    """Plays the driver: sleeps advance the fake clock, sends answer from the script."""
+    action = next(gen)  # type: ignore[call-overload]
+    try:
+        while True:
+            log.append(action)
+            if isinstance(action, Sleep):
+                clock.now += action.seconds
+                action = gen.send(None)  # type: ignore[attr-defined]
+            else:
+                assert isinstance(action, Send)
+                started = clock.now
+                clock.now += 0.05
+                action = gen.send(Sent(outcomes.pop(0), started, clock.now))  # type: ignore[attr-defined]
+    except StopIteration as stop:
+        return stop.value
+
+
+def test_success_first_time() -> None:
+    collector = MetricsCollector()
+    ctx, clock = make_ctx(collector=collector, tokens=TokenBox("tok"))
+    log: list[object] = []
+    reply = drive(exchange(REQ, ctx, 7), [Response(200, b"[1,2]")], clock, log)
+    assert [c.beatport_id for c in reply] == [1, 2]  # type: ignore[union-attr]
+    assert log == [Send(REQ, (("Authorization", "Bearer tok"),))]
+    (rec,) = collector.requests
+    assert (rec.attempts, rec.status, rec.cache_hit, rec.track_index) == (1, 200, False, 7)
+    assert rec.network_time == 0.05 and rec.bytes == 5
+
+
+def test_retries_transient_failures_then_succeeds() -> None:
+    ctx, clock = make_ctx()
+    log: list[object] = []
+    script = [
+        TransportError("timeout", "t"),
+        Response(503, b""),
+        Response(200, b"not json"),
+        Response(200, b"[3]"),
+    ]
+    reply = drive(exchange(REQ, ctx), script, clock, log)
+    assert [c.beatport_id for c in reply] == [3]  # type: ignore[union-attr]
+    sleeps = [a.seconds for a in log if isinstance(a, Sleep)]
+    assert sleeps == [0.5 * 0.2, 0.5 * 0.4, 0.5 * 0.8]
+
+
+def test_gives_up_after_retries() -> None:
+    ctx, clock = make_ctx(policy=RetryPolicy(retries=2))
+    reply = drive(exchange(REQ, ctx), [Response(503, b"")] * 3, clock, [])
+    assert isinstance(reply, Failure) and reply.status == 503 and "3 attempts" in reply.reason
+
+
+def test_429_pauses_the_shared_pacer() -> None:
+    pacer = Pacer(RateLimit("off"))
+    ctx, clock = make_ctx(pacer=pacer)
+    log: list[object] = []
+    script = [Response(429, b"", {"Retry-After": "2"}), Response(200, b"[]")]
+    assert drive(exchange(REQ, ctx), script, clock, log) == []
+    assert pacer.rate_limited == 1 and abs(pacer.pause_time - 2.0) < 1e-9
+    assert clock.now >= 2.05
+
+
+def test_cache_hit_skips_the_network(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    collector = MetricsCollector()
+    ctx, clock = make_ctx(cache=cache, collector=collector)
+    drive(exchange(REQ, ctx), [Response(200, b"[1]")], clock, [])
+    gen = exchange(REQ, ctx)
+    try:
+        next(gen)
+        raise AssertionError("a cached request must not be sent")
+    except StopIteration as stop:
+        reply = stop.value
+    assert [c.beatport_id for c in reply] == [1]
+    assert [r.cache_hit for r in collector.requests] == [False, True]
+    cache.close()
+
+
+def test_unparsable_body_is_never_cached(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    ctx, clock = make_ctx(cache=cache, policy=RetryPolicy(retries=0))
+    reply = drive(exchange(REQ, ctx), [Response(200, b"{truncated")], clock, [])
+    assert isinstance(reply, Failure)
+    assert cache.get(ctx.cache_key(REQ)) is None
+    cache.close()
+
+
+def test_cache_key_ignores_parameter_order() -> None:
+    ctx, _ = make_ctx()
+    a = Request("GET", "/p", (("a", "1"), ("b", "2")))
+    b = Request("GET", "/p", (("b", "2"), ("a", "1")))
+    assert ctx.cache_key(a) == ctx.cache_key(b) == "GET http://mock/p?a=1&b=2"
+
+
+def test_401_renews_the_token_and_resends() -> None:
+    tokens = TokenBox("old")
+    ctx, clock = make_ctx(tokens=tokens, credentials=Credentials(client_id="c"))
+    log: list[object] = []
+    script = [Response(401, b""), Response(200, b'{"access_token": "new"}'), Response(200, b"[]")]
+    assert drive(exchange(REQ, ctx), script, clock, log) == []
+    sends = [a for a in log if isinstance(a, Send)]
+    assert [s.request.kind for s in sends] == ["search", "token", "search"]
+    assert sends[2].headers == (("Authorization", "Bearer new"),)
+    assert tokens.token == "new"
+
+
+def test_obtain_token_failure_is_reported() -> None:
+    ctx, clock = make_ctx()
+    result: Reply | None = drive(obtain_token(ctx), [Response(400, b"{}")], clock, [])  # type: ignore[assignment]
+    assert isinstance(result, Failure) and "cannot get an API token" in result.reason

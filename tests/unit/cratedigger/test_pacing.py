@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from cratedigger.pacing import AutoTuning, Pacer, RateLimit, announced_rate
+
+
+def test_parse_rate_limit() -> None:
+    assert RateLimit.parse("auto") == RateLimit("auto")
+    assert RateLimit.parse("off") == RateLimit("off")
+    assert RateLimit.parse("20/s") == RateLimit("fixed", 20.0)
+    assert RateLimit.parse("120/min") == RateLimit("fixed", 2.0)
+    assert str(RateLimit.parse("2.5")) == "2.5/s"
+    for bad in ("fast", "-1/s", "3/h", "nan"):
+        with pytest.raises(ValueError, match="expected"):
+            RateLimit.parse(bad)
+
+
+def send_all(pacer: Pacer, until: float, step: float = 0.001) -> list[float]:
+    """Simulate a client that sends whenever the pacer lets it, on a fake clock."""
+    sent, now = [], 0.0
+    while now < until:
+        wait = pacer.reserve(now)
+        if wait == 0:
+            sent.append(now)
+        else:
+            now += max(wait, step)
+    return sent
+
+
+def test_off_sends_without_waiting() -> None:
+    pacer = Pacer(RateLimit("off"))
+    assert all(pacer.reserve(0.0) == 0 for _ in range(100))
+
+
+def test_fixed_rate_is_kept() -> None:
+    sent = send_all(Pacer(RateLimit("fixed", 20.0)), until=10.0)
+    assert len(sent) == pytest.approx(200, abs=2)
+
+
+def test_429_pauses_everyone_until_retry_after() -> None:
+    pacer = Pacer(RateLimit("off"))
+    pacer.on_response(1.0, 429, {"Retry-After": "2"})
+    assert pacer.reserve(1.5) == pytest.approx(1.5)
+    assert pacer.reserve(3.0) == 0
+    pacer.on_response(3.1, 429, {"Retry-After": "1"})
+    pacer.on_response(3.2, 429, {"Retry-After": "1"})  # overlapping: counted once, extended
+    assert pacer.pauses == 2
+    assert pacer.pause_time == pytest.approx(2.0 + 1.1)
+    assert pacer.rate_limited == 3
+
+
+def test_auto_adopts_announced_rate_with_headroom() -> None:
+    pacer = Pacer(RateLimit("auto"))
+    pacer.on_response(0.1, 200, {"RateLimit-Policy": "20;w=1"})
+    assert pacer.rate == pytest.approx(20 * AutoTuning().headroom)
+
+
+def test_auto_holds_initial_window_until_first_answer() -> None:
+    pacer = Pacer(RateLimit("auto"))
+    assert [pacer.reserve(0.0) for _ in range(4)] == [0.0] * 4
+    assert pacer.reserve(0.0) > 0
+    pacer.on_response(0.05, 200, {})
+    assert pacer.reserve(0.05) == 0
+    assert math.isinf(pacer.rate)
+
+
+def test_auto_decreases_on_429_and_probes_back_up() -> None:
+    pacer = Pacer(RateLimit("auto"))
+    pacer.on_response(0.0, 200, {})
+    now = 0.0
+    for _ in range(100):  # 50 requests/s for two seconds
+        assert pacer.reserve(now) == 0
+        now += 0.02
+    pacer.on_response(now, 429, {"Retry-After": "1"})
+    lowered = pacer.rate
+    assert lowered == pytest.approx(50 * 0.85, rel=0.05)
+    pacer.on_response(now + 0.01, 429, {"Retry-After": "1"})  # same episode: no second cut
+    assert pacer.rate == lowered
+    for t in range(1, 11):
+        pacer.on_response(now + 1 + t, 200, {})
+    assert lowered < pacer.rate < lowered * 1.3
+
+
+def test_announced_rate_forms() -> None:
+    assert announced_rate({"RateLimit-Policy": "10;w=2"}) == 5.0
+    assert announced_rate({"RateLimit-Policy": '"burst";q=100;w=60'}) == pytest.approx(100 / 60)
+    assert announced_rate({"X-RateLimit-Limit": "20"}) == 20.0
+    assert announced_rate({"X-RateLimit-Limit": "60", "X-RateLimit-Window": "60"}) == 1.0
+    assert announced_rate({}) is None

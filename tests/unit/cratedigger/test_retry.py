@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+
+from cratedigger.models import Response
+from cratedigger.retry import (
+    Accept,
+    GiveUp,
+    Reauthenticate,
+    Retry,
+    RetryPolicy,
+    TransportError,
+    retry_after_seconds,
+)
+
+POLICY = RetryPolicy(retries=3, base_delay=0.5, max_delay=4.0, rate_limit_retries=5)
+
+
+def decide(
+    outcome: Response | TransportError,
+    failures: int = 1,
+    limited: int = 0,
+    reauth: bool = False,
+    jitter: float = 0.5,
+) -> object:
+    return POLICY.decide(
+        outcome, failures=failures, rate_limited=limited, reauthenticated=reauth, jitter=jitter
+    )
+
+
+def test_success_is_accepted() -> None:
+    assert decide(Response(200, b"{}")) == Accept()
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_retried_with_backoff_then_given_up(status: int) -> None:
+    assert decide(Response(status, b""), failures=1, jitter=0.5) == Retry(0.25, f"HTTP {status}")
+    assert decide(Response(status, b""), failures=3, jitter=0.5) == Retry(1.0, f"HTTP {status}")
+    final = decide(Response(status, b""), failures=4)
+    assert isinstance(final, GiveUp) and final.status == status and "4 attempts" in final.reason
+
+
+def test_backoff_is_full_jitter_and_capped() -> None:
+    assert POLICY.backoff(1, 0.0) == 0.0
+    assert POLICY.backoff(1, 0.999) == pytest.approx(0.4995)
+    assert POLICY.backoff(10, 0.999) == pytest.approx(3.996)  # capped by max_delay
+
+
+@pytest.mark.parametrize("kind", ["timeout", "connection", "payload"])
+def test_transport_errors_are_transient(kind: str) -> None:
+    err = TransportError(kind, "x")  # type: ignore[arg-type]
+    assert isinstance(decide(err, failures=2), Retry)
+    assert isinstance(decide(err, failures=4), GiveUp)
+
+
+def test_429_waits_at_least_retry_after() -> None:
+    d = decide(Response(429, b"", {"Retry-After": "3"}), limited=1, jitter=0.0)
+    assert d == Retry(3.0, "HTTP 429")
+    d = decide(Response(429, b"", {"retry-after": "0"}), limited=4, jitter=0.99)
+    assert isinstance(d, Retry) and d.delay == pytest.approx(POLICY.backoff(4, 0.99))
+
+
+def test_429_budget_is_separate_and_bounded() -> None:
+    assert isinstance(decide(Response(429, b""), failures=0, limited=5), Retry)
+    assert isinstance(decide(Response(429, b""), failures=0, limited=6), GiveUp)
+
+
+def test_401_reauthenticates_once() -> None:
+    assert decide(Response(401, b"")) == Reauthenticate()
+    assert isinstance(decide(Response(401, b""), reauth=True), GiveUp)
+
+
+def test_other_4xx_given_up_at_once() -> None:
+    assert decide(Response(404, b"")) == GiveUp("HTTP 404", 404)
+    assert decide(Response(400, b"")) == GiveUp("HTTP 400", 400)
+
+
+def test_retry_after_hints() -> None:
+    assert retry_after_seconds({"Retry-After": "2"}) == 2.0
+    assert retry_after_seconds({"X-RateLimit-Reset": "5"}) == 5.0
+    assert retry_after_seconds({"RateLimit": '"default";r=0;t=7'}) == 7.0
+    assert retry_after_seconds({"Retry-After": "2", "X-RateLimit-Reset": "4"}) == 4.0
+    assert retry_after_seconds({"X-RateLimit-Reset": "1700000000"}) is None  # epoch, not delay
+    assert retry_after_seconds({"Retry-After": "soon"}) is None
+    assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert retry_after_seconds({}) is None
