@@ -1,0 +1,301 @@
+"""Result files: atomic JSON/CSV writers and the checkpointing, resumable ResultSink.
+
+Every file is written to a temporary sibling, fsynced and renamed over the target, so a
+crash leaves either the old file or the new one, never half of one. While a run is going
+each result is also appended to a journal (`<out>.partial.jsonl`) that `load_resume` reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from cratedigger.errors import InputError
+from cratedigger.models import RESULT_FIELDS, MatchResult
+
+__all__ = [
+    "ResultSink",
+    "journal_path",
+    "load_resume",
+    "render_csv",
+    "render_json",
+    "write_bytes_atomic",
+    "write_csv_atomic",
+    "write_json_atomic",
+]
+
+Row = Mapping[str, object]
+_FINISHED = frozenset({"matched", "unmatched"})  # "error" entries are retried on resume
+_STATUSES = frozenset({"matched", "unmatched", "error"})
+
+
+def journal_path(out_json: Path) -> Path:
+    """Where the journal of a run writing `out_json` lives."""
+    return out_json.with_name(out_json.name + ".partial.jsonl")
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically: temp file in the same directory, fsync, rename."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
+        raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; not every platform lets a directory be opened.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _json_fragment(row: Row) -> str:
+    # One list item exactly as json.dumps(rows, indent=2) would render it; JSON strings
+    # hold no raw newlines, so re-indenting line by line is safe.
+    return "  " + json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+
+
+def _join_json(fragments: Sequence[str]) -> str:
+    return "[\n" + ",\n".join(fragments) + "\n]\n" if fragments else "[]\n"
+
+
+def _csv_line(row: Row) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(
+        "" if row.get(name) is None else row.get(name) for name in RESULT_FIELDS
+    )
+    return out.getvalue()
+
+
+_CSV_HEADER = ",".join(RESULT_FIELDS) + "\n"
+
+
+def render_json(rows: Sequence[Row]) -> str:
+    """The result JSON: a list of objects, indent=2, UTF-8 as is, trailing newline."""
+    return _join_json([_json_fragment(row) for row in rows])
+
+
+def render_csv(rows: Sequence[Row]) -> str:
+    """The result CSV: a RESULT_FIELDS header, then one line per row; None is an empty cell."""
+    return _CSV_HEADER + "".join(_csv_line(row) for row in rows)
+
+
+def write_json_atomic(path: Path, rows: Sequence[Row]) -> None:
+    """Write `rows` as the result JSON, atomically."""
+    write_bytes_atomic(path, render_json(rows).encode("utf-8"))
+
+
+def write_csv_atomic(path: Path, rows: Sequence[Row]) -> None:
+    """Write `rows` as the result CSV (columns RESULT_FIELDS), atomically."""
+    write_bytes_atomic(path, render_csv(rows).encode("utf-8"))
+
+
+def _trim_torn_tail(path: Path) -> None:
+    """Cut an unterminated last line (a write killed halfway) so appends start clean."""
+    try:
+        stream = path.open("r+b")
+    except FileNotFoundError:
+        return
+    with stream:
+        size = pos = stream.seek(0, os.SEEK_END)
+        keep = 0
+        while pos > 0:
+            step = min(4096, pos)
+            pos -= step
+            stream.seek(pos)
+            newline = stream.read(step).rfind(b"\n")
+            if newline >= 0:
+                keep = pos + newline + 1
+                break
+        if keep != size:
+            stream.truncate(keep)
+
+
+class ResultSink:
+    """Collects results from concurrent drivers; the files always hold them in playlist order.
+
+    Every result goes to the journal at once (flushed per line); the JSON and CSV are
+    rewritten atomically at most every `checkpoint_every` seconds and at `close()`. It keeps
+    each result only in its rendered form, so memory grows with the results and no more.
+    """
+
+    def __init__(
+        self,
+        out_json: Path,
+        *,
+        csv: Path | None,
+        total: int,
+        checkpoint_every: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        resume: bool = False,
+    ) -> None:
+        self.out_json = out_json
+        self.csv = csv
+        self.total = total
+        self.checkpoint_every = checkpoint_every
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._json: dict[int, str] = {}
+        self._csv: dict[int, str] = {}
+        self._journal_path = journal_path(out_json)
+        if resume:
+            _trim_torn_tail(self._journal_path)
+        try:
+            self._journal: BinaryIO | None = self._journal_path.open("ab" if resume else "wb")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write: {exc.strerror or exc}", path=str(self._journal_path)
+            ) from exc
+        self._last_checkpoint = clock()
+
+    @property
+    def count(self) -> int:
+        """How many playlist entries have a result so far."""
+        with self._lock:
+            return len(self._json)
+
+    def add(self, index: int, result: MatchResult) -> None:
+        """Record the result of playlist entry `index` (0-based); a later add replaces it."""
+        if not 0 <= index < self.total:
+            raise ValueError(f"entry index {index} outside the playlist (0..{self.total - 1})")
+        row = result.to_dict()
+        # Render outside the lock: workers only serialise on the cheap part.
+        fragment = _json_fragment(row)
+        csv_line = _csv_line(row) if self.csv is not None else ""
+        line = orjson.dumps({"index": index, **row}) + b"\n"
+        with self._lock:
+            if self._journal is None:
+                raise RuntimeError("ResultSink.add after close")
+            self._journal.write(line)
+            self._journal.flush()
+            self._json[index] = fragment
+            if self.csv is not None:
+                self._csv[index] = csv_line
+            if self._clock() - self._last_checkpoint >= self.checkpoint_every:
+                self._write_files()
+
+    def close(self, complete: bool) -> None:
+        """Write the final files; a complete run's journal is removed, an interrupted one's kept."""
+        with self._lock:
+            if self._journal is None:
+                return
+            self._write_files()
+            self._journal.close()
+            self._journal = None
+            if complete:
+                self._journal_path.unlink(missing_ok=True)
+
+    def _write_files(self) -> None:
+        order = sorted(self._json)
+        write_bytes_atomic(self.out_json, _join_json([self._json[i] for i in order]).encode())
+        if self.csv is not None:
+            text = _CSV_HEADER + "".join(self._csv[i] for i in order)
+            write_bytes_atomic(self.csv, text.encode("utf-8"))
+        self._last_checkpoint = self._clock()
+
+
+def _result(row: object, where: str, display: str, line: int | None = None) -> MatchResult:
+    if (
+        not isinstance(row, dict)
+        or not isinstance(row.get("rekordbox_id"), str)
+        or row.get("status") not in _STATUSES
+    ):
+        raise InputError(f"{where} is not a match result", path=display, line=line)
+    return MatchResult.from_dict(row)
+
+
+def _from_json(out_json: Path, entry_ids: Sequence[str]) -> dict[int, MatchResult]:
+    display = str(out_json)
+    try:
+        rows = json.loads(out_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON at column {exc.colno}: {exc.msg}", path=display, line=exc.lineno
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read previous results: {exc}", path=display) from None
+    if not isinstance(rows, list):
+        raise InputError("previous results are not a JSON list", path=display)
+    # The file holds finished entries in playlist order, so the k-th row for a TrackID is
+    # the k-th occurrence of that TrackID in the playlist.
+    positions: dict[str, list[int]] = {}
+    for index, track_id in enumerate(entry_ids):
+        positions.setdefault(track_id, []).append(index)
+    used: dict[str, int] = {}
+    found: dict[int, MatchResult] = {}
+    for number, row in enumerate(rows, 1):
+        result = _result(row, f"entry {number}", display)
+        occurrence = used.get(result.rekordbox_id, 0)
+        used[result.rekordbox_id] = occurrence + 1
+        slots = positions.get(result.rekordbox_id, [])
+        if occurrence < len(slots):
+            found[slots[occurrence]] = result
+    return found
+
+
+def _from_journal(path: Path, entry_ids: Sequence[str]) -> dict[int, MatchResult]:
+    display = str(path)
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise InputError(f"cannot read the journal: {exc.strerror}", path=display) from None
+    found: dict[int, MatchResult] = {}
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            if number == len(lines):  # unterminated last line: a write cut short by a kill
+                continue
+            raise InputError(f"corrupt journal line: {exc}", path=display, line=number) from None
+        index = row.get("index") if isinstance(row, dict) else None
+        result = _result(row, "journal line", display, number)
+        # A journal from another version of the playlist may not line up; skip what doesn't.
+        if not isinstance(index, int) or not 0 <= index < len(entry_ids):
+            continue
+        if entry_ids[index] == result.rekordbox_id:
+            found[index] = result
+    return found
+
+
+def load_resume(out_json: Path, entry_ids: Sequence[str]) -> dict[int, MatchResult]:
+    """Finished entries (matched or unmatched) of a previous run, by playlist index.
+
+    Reads the result JSON and the journal; the journal wins for entries in both.
+    """
+    found = _from_json(out_json, entry_ids)
+    found.update(_from_journal(journal_path(out_json), entry_ids))
+    return {index: found[index] for index in sorted(found) if found[index].status in _FINISHED}

@@ -1,0 +1,334 @@
+"""Layered configuration: CLI over environment over settings file over defaults.
+
+Every setting is one row of `SETTINGS` (name, parser, default, environment variable); the
+resolver walks the layers for each row and remembers where each value came from, which is
+what `cratedigger config` prints. Tokens are deliberately not file material.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from cratedigger.errors import InputError
+from cratedigger.pacing import RateLimit
+
+__all__ = [
+    "SETTINGS",
+    "TOKEN_ENV",
+    "EffectiveSettings",
+    "Mode",
+    "Place",
+    "Setting",
+    "SourceName",
+    "resolve_settings",
+]
+
+Mode = Literal["sync", "threads", "async"]
+SourceName = Literal["api", "web"]
+
+SETTINGS_FILE = "cratedigger.toml"
+PYPROJECT = "pyproject.toml"
+TOKEN_ENV = "BEATPORT_TOKEN"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What relative values are relative to: the working directory and the home directory."""
+
+    cwd: Path
+    home: Path
+
+
+Parser = Callable[[object, Place], object]  # (raw value, place) -> value; ValueError says why
+Default = Callable[[Mapping[str, object], Mapping[str, str]], object]  # (resolved, env)
+
+
+def _choice(*options: str) -> Parser:
+    def parse(raw: object, _place: Place) -> str:
+        if isinstance(raw, str) and raw.strip().lower() in options:
+            return raw.strip().lower()
+        raise ValueError(f"expected one of {', '.join(options)}, got {raw!r}")
+
+    return parse
+
+
+def _integer(minimum: int, expected: str) -> Parser:
+    def parse(raw: object, _place: Place) -> int:
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise ValueError
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected {expected}, got {raw!r}") from None
+        if value < minimum:
+            raise ValueError(f"expected {expected}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _seconds(*, allow_zero: bool) -> Parser:
+    expected = "a number of seconds " + (">= 0" if allow_zero else "> 0")
+
+    def parse(raw: object, _place: Place) -> float:
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+                raise ValueError
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"expected {expected}, got {raw!r}") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            raise ValueError(f"expected {expected}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _boolean(raw: object, _place: Place) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _rate_limit(raw: object, _place: Place) -> RateLimit:
+    if isinstance(raw, RateLimit):
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise ValueError(f"expected 'auto', 'off' or a rate like '20/s', got {raw!r}")
+    return RateLimit.parse(str(raw))
+
+
+def _url(raw: object, _place: Place) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str) and re.match(r"https?://[^/\s]+", raw.strip()):
+        return raw.strip().rstrip("/")
+    raise ValueError(f"expected an http:// or https:// URL, got {raw!r}")
+
+
+def _directory(raw: object, place: Place) -> Path:
+    if not isinstance(raw, str | Path) or not str(raw).strip():
+        raise ValueError(f"expected a directory path, got {raw!r}")
+    path = Path(raw)
+    if path.parts[0] == "~":
+        path = place.home.joinpath(*path.parts[1:])
+    elif path.parts[0].startswith("~"):  # ~user/...: only the system knows other users' homes
+        path = path.expanduser()
+    return path if path.is_absolute() else place.cwd / path
+
+
+def _const(value: object) -> Default:
+    return lambda _resolved, _env: value
+
+
+def _default_rate_limit(resolved: Mapping[str, object], _env: Mapping[str, str]) -> RateLimit:
+    # Async sends many requests at once, so it learns the server's limit unless told otherwise.
+    return RateLimit("auto") if resolved.get("mode") == "async" else RateLimit("off")
+
+
+def _default_cache_dir(_resolved: Mapping[str, object], env: Mapping[str, str]) -> Path:
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative values
+        return Path(xdg) / "cratedigger"
+    return _home(env) / ".cache" / "cratedigger"
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One configurable value: how to parse it, its default, and its environment variable."""
+
+    name: str
+    parse: Parser
+    default: Default
+    env: str
+
+
+# Order matters only where a default depends on another setting (rate_limit on mode).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("mode", _choice("sync", "threads", "async"), _const("sync"), "CRATEDIGGER_MODE"),
+    Setting("source", _choice("api", "web"), _const("api"), "CRATEDIGGER_SOURCE"),
+    Setting(
+        "concurrency",
+        _integer(1, "a positive integer"),
+        _const(16),
+        "CRATEDIGGER_CONCURRENCY",
+    ),
+    Setting("rate_limit", _rate_limit, _default_rate_limit, "CRATEDIGGER_RATE_LIMIT"),
+    Setting("timeout", _seconds(allow_zero=False), _const(10.0), "CRATEDIGGER_TIMEOUT"),
+    Setting("retries", _integer(0, "an integer >= 0"), _const(4), "CRATEDIGGER_RETRIES"),
+    Setting("base_url", _url, _const(None), "CRATEDIGGER_BASE_URL"),
+    Setting("cache_dir", _directory, _default_cache_dir, "CRATEDIGGER_CACHE_DIR"),
+    Setting(
+        "cache_ttl", _seconds(allow_zero=True), _const(7 * 24 * 3600.0), "CRATEDIGGER_CACHE_TTL"
+    ),
+    Setting("no_cache", _boolean, _const(False), "CRATEDIGGER_NO_CACHE"),
+)
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveSettings:
+    """The value of every setting and where it came from ("cli", "env X", "file ...", "default")."""
+
+    mode: Mode
+    source: SourceName
+    concurrency: int
+    rate_limit: RateLimit
+    timeout: float
+    retries: int
+    base_url: str | None
+    cache_dir: Path
+    cache_ttl: float
+    no_cache: bool
+    token: str | None = field(default=None, repr=False)
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def origin(self, name: str) -> str:
+        """Where the value of setting `name` (or "token") came from."""
+        return self.origins.get(name, "default")
+
+    def describe(self) -> str:
+        """The table `cratedigger config` prints: setting, value, source."""
+        rows = [("setting", "value", "source")]
+        rows += [(s.name, _show(getattr(self, s.name)), self.origin(s.name)) for s in SETTINGS]
+        token = "(hidden)" if self.token else "(not set)"
+        rows.append(("token", token, self.origin("token") if self.token else "-"))
+        widths = [max(len(row[column]) for row in rows) for column in range(2)]
+        return "\n".join(
+            f"{name:<{widths[0]}}  {value:<{widths[1]}}  {source}" for name, value, source in rows
+        )
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _FileLayer:
+    values: Mapping[str, object]
+    origin: str  # "file ./cratedigger.toml"
+    display: str  # "./cratedigger.toml", used in error messages
+    prefix: str  # how a key is named in messages: "" or "tool.cratedigger."
+
+    def fail(self, key: str, message: str) -> InputError:
+        return InputError(f"{self.prefix}{key}: {message}", path=self.display)
+
+
+def _load_toml(path: Path, display: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        position = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        reason = re.sub(r"\s*\(at [^)]*\)$", "", str(exc))
+        if position is None:
+            raise InputError(f"invalid TOML: {exc}", path=display) from None
+        line, column = int(position[1]), int(position[2])
+        raise InputError(
+            f"invalid TOML at column {column}: {reason}", path=display, line=line
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read settings: {exc}", path=display) from None
+
+
+def _file_layer(cwd: Path) -> _FileLayer | None:
+    own = cwd / SETTINGS_FILE
+    if own.is_file():
+        display = f"./{SETTINGS_FILE}"
+        values = _load_toml(own, display)
+        return _FileLayer(values, f"file {display}", display, "")
+    pyproject = cwd / PYPROJECT
+    if not pyproject.is_file():
+        return None
+    display = f"./{PYPROJECT}"
+    document = _load_toml(pyproject, display)
+    tool = document.get("tool")
+    table = tool.get("cratedigger") if isinstance(tool, dict) else None
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise InputError("[tool.cratedigger] must be a table", path=display)
+    return _FileLayer(table, f"file {display} [tool.cratedigger]", display, "tool.cratedigger.")
+
+
+def _check_keys(layer: _FileLayer) -> None:
+    for key in layer.values:
+        if key == "token":
+            raise layer.fail(
+                key, f"tokens do not belong in a settings file; use --token or {TOKEN_ENV}"
+            )
+        if key not in _BY_NAME:
+            close = difflib.get_close_matches(key, list(_BY_NAME), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            known = ", ".join(_BY_NAME)
+            raise layer.fail(key, f"unknown setting{hint}; known settings: {known}")
+
+
+def _pick(
+    setting: Setting,
+    cli: Mapping[str, object | None],
+    env: Mapping[str, str],
+    layer: _FileLayer | None,
+) -> tuple[str, object]:
+    """The layer that sets `setting` (its origin label) and the raw value it gives."""
+    if cli.get(setting.name) is not None:
+        return "cli", cli[setting.name]
+    if env.get(setting.env, "") != "":  # an empty variable counts as unset, as in most tools
+        return f"env {setting.env}", env[setting.env]
+    if layer is not None and setting.name in layer.values:
+        return layer.origin, layer.values[setting.name]
+    return "default", None
+
+
+def resolve_settings(
+    cli: Mapping[str, object | None], env: Mapping[str, str], cwd: Path
+) -> EffectiveSettings:
+    """Resolve every setting: CLI over environment over settings file over default.
+
+    `cli` maps setting names to values, None for options not given; other keys are ignored.
+    """
+    layer = _file_layer(cwd)
+    place = Place(cwd, _home(env))
+    if layer is not None:
+        _check_keys(layer)
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for setting in SETTINGS:
+        origin, raw = _pick(setting, cli, env, layer)
+        origins[setting.name] = origin
+        if origin == "default":
+            values[setting.name] = setting.default(values, env)
+            continue
+        try:
+            values[setting.name] = setting.parse(raw, place)
+        except ValueError as exc:
+            if layer is not None and origin == layer.origin:
+                raise layer.fail(setting.name, str(exc)) from None
+            where = (
+                setting.env if origin.startswith("env ") else "--" + setting.name.replace("_", "-")
+            )
+            raise InputError(f"{where}: {exc}") from None
+    token = cli.get("token") or env.get(TOKEN_ENV) or None
+    if token is not None:
+        origins["token"] = "cli" if cli.get("token") else f"env {TOKEN_ENV}"
+    return EffectiveSettings(**values, token=str(token) if token else None, origins=origins)
