@@ -62,9 +62,13 @@ Exchange = Generator[Action, Sent | None, Reply]
 
 
 class Cache(Protocol):
+    hits: int
+    misses: int
+
     def get(self, key: str) -> bytes | None: ...
     def put(self, key: str, body: bytes) -> None: ...
     def delete(self, key: str) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from cratedigger.models import Response
@@ -142,8 +141,9 @@ def _delta_or_date(raw: str) -> float | None:
     if value is not None:
         return max(value, 0.0)
     try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+        # RFC 9110 IMF-fixdate; email.utils would parse it too but drags in `socket`.
+        when = datetime.strptime(raw.strip(), "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
+    except ValueError:
         return None
     delay: float = (when - datetime.now(UTC)).total_seconds()
     return max(delay, 0.0)

@@ -1,0 +1,240 @@
+"""The `cratedigger` command line. Errors on input are one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from cratedigger.errors import CratediggerError, InputError
+from cratedigger.exchange import Credentials
+from cratedigger.metrics import MetricsCollector
+from cratedigger.options import MatchOptions
+from cratedigger.rekordbox import read_library
+from cratedigger.run import MODES, run_playlist
+from cratedigger.settings import TOKEN_ENV, EffectiveSettings, resolve_settings
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+MATCH_EPILOG = """\
+examples:
+  cratedigger match collection.xml --playlist "Sets/2024/Warmup"
+  cratedigger match collection.xml --playlist Warmup --mode async --concurrency 32
+  cratedigger match demo.xml --playlist Demo --base-url http://127.0.0.1:8080 --source web
+  cratedigger match collection.xml --playlist Warmup --resume     # after Ctrl-C
+
+Settings come from the command line, then the environment (CRATEDIGGER_MODE,
+CRATEDIGGER_CONCURRENCY, ...), then ./cratedigger.toml or [tool.cratedigger] in
+./pyproject.toml, then defaults; `cratedigger config` shows the result.
+Exit codes: 0 all tracks done, 1 some tracks ended in error, 2 bad input, 130 interrupted.
+"""
+
+
+def _add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """Options that map onto layered settings (None: not given on the command line)."""
+    parser.add_argument("--mode", choices=MODES, help="I/O mode (default: sync)")
+    parser.add_argument(
+        "--source",
+        choices=("api", "web"),
+        help="Beatport surface: API v4 or the website (default: api)",
+    )
+    parser.add_argument(
+        "--concurrency", metavar="N", help="requests in flight for threads/async (default: 16)"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        metavar="R",
+        help="client rate: auto, off, or e.g. 20/s (default: auto for async)",
+    )
+    parser.add_argument("--timeout", metavar="SECONDS", help="per-request timeout (default: 10)")
+    parser.add_argument(
+        "--retries", metavar="N", help="retries on timeouts, resets and 5xx (default: 4)"
+    )
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="Beatport base URL, e.g. a mock server's (default: the real one)",
+    )
+    parser.add_argument(
+        "--cache-dir", metavar="DIR", help="response cache folder (default: ~/.cache/cratedigger)"
+    )
+    parser.add_argument(
+        "--cache-ttl", metavar="SECONDS", help="cache time to live (default: 7 days)"
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_const",
+        const=True,
+        default=None,
+        help="do not read or write the response cache",
+    )
+    parser.add_argument(
+        "--token", metavar="TOKEN", help=f"Beatport API bearer token (or env {TOKEN_ENV})"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cratedigger",
+        description="Match Rekordbox playlists to Beatport (BPM, key, genre, label, release, "
+        "ISRC), synchronously or asynchronously, and measure whether async pays off.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    match = sub.add_parser(
+        "match",
+        help="match a playlist against Beatport",
+        epilog=MATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    match.add_argument("library", type=Path, help="Rekordbox XML export (File > Export Collection)")
+    match.add_argument(
+        "--playlist", required=True, help='playlist name, or folder path like "Sets/2024/Warmup"'
+    )
+    _add_setting_options(match)
+    match.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results.json"),
+        help="result JSON, written atomically as tracks finish (default: results.json)",
+    )
+    match.add_argument("--csv", type=Path, help="also write the results as CSV")
+    match.add_argument(
+        "--xml-out", type=Path, help="write a copy of the library with the found metadata"
+    )
+    match.add_argument("--metrics", type=Path, help="export performance metrics JSON here")
+    match.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep finished tracks of a previous run of --out and do the rest",
+    )
+    match.add_argument(
+        "--client-id",
+        default=os.environ.get("BEATPORT_CLIENT_ID", "cratedigger"),
+        help="OAuth client id for the token endpoint when no token is given",
+    )
+    match.add_argument(
+        "--client-secret",
+        default=os.environ.get("BEATPORT_CLIENT_SECRET", ""),
+        help="OAuth client secret (or env BEATPORT_CLIENT_SECRET)",
+    )
+    match.add_argument("--no-progress", action="store_true", help="no progress bar")
+    match.set_defaults(handler=cmd_match)
+
+    playlists = sub.add_parser("playlists", help="list the playlists of a Rekordbox XML")
+    playlists.add_argument("library", type=Path)
+    playlists.set_defaults(handler=cmd_playlists)
+
+    config = sub.add_parser("config", help="print the effective settings and where they come from")
+    _add_setting_options(config)
+    config.set_defaults(handler=cmd_config)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> EffectiveSettings:
+    names = (
+        "mode",
+        "source",
+        "concurrency",
+        "rate_limit",
+        "timeout",
+        "retries",
+        "base_url",
+        "cache_dir",
+        "cache_ttl",
+        "no_cache",
+        "token",
+    )
+    cli = {name: getattr(args, name, None) for name in names}
+    return resolve_settings(cli, os.environ, Path.cwd())
+
+
+def options_from(settings: EffectiveSettings, args: argparse.Namespace) -> MatchOptions:
+    return MatchOptions(
+        source=settings.source,
+        base_url=settings.base_url,
+        concurrency=settings.concurrency,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        rate_limit=settings.rate_limit,
+        cache_dir=None if settings.no_cache else settings.cache_dir,
+        cache_ttl=settings.cache_ttl,
+        credentials=Credentials(
+            token=settings.token,
+            client_id=getattr(args, "client_id", "cratedigger"),
+            client_secret=getattr(args, "client_secret", ""),
+        ),
+    )
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    playlist = read_library(args.library).playlist(args.playlist)
+    options = options_from(settings, args)
+    collector = MetricsCollector()
+    summary = run_playlist(
+        playlist.entries,
+        options,
+        settings.mode,
+        out=args.out,
+        csv=args.csv,
+        resume=args.resume,
+        progress=not args.no_progress,
+        collector=collector,
+    )
+    print(summary.line(), file=sys.stderr)
+    if args.metrics is not None:
+        from cratedigger.export import export_run_metrics
+
+        path = export_run_metrics(summary, collector, options, args.metrics)
+        print(f"metrics: {path}", file=sys.stderr)
+    if summary.interrupted:
+        print(f"results so far in {args.out}; finish with --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if args.xml_out is not None:
+        from cratedigger.output import load_resume
+        from cratedigger.rekordbox_write import write_back
+
+        results = load_resume(args.out, [t.track_id for t in playlist.entries])
+        write_back(args.library, [results[i] for i in sorted(results)], args.xml_out)
+    print(f"results: {args.out}", file=sys.stderr)
+    return EXIT_ERRORS if summary.errors else EXIT_OK
+
+
+def cmd_playlists(args: argparse.Namespace) -> int:
+    library = read_library(args.library)
+    for info in library.playlists():
+        print(f"{info.entries:6d}  {info.path}")
+    return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    print(_settings(args).describe())
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    # SIGTERM stops a run like Ctrl-C: results so far are written, exit code 130.
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return handler(args)
+    except InputError as err:
+        print(f"cratedigger: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except CratediggerError as err:
+        print(f"cratedigger: error: {err}", file=sys.stderr)
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        print("cratedigger: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

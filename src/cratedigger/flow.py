@@ -1,0 +1,126 @@
+"""Matching one track, written once as a generator every driver runs. Pure.
+
+The flow yields a batch of `Request`s and is sent back one reply per request, in the same
+order (a list of `Candidate`s, or a `Failure` once the retries ran out); it returns the
+`MatchResult`. The order of queries, the early exit and the choice of candidates live here
+and nowhere else, so every mode sends the same requests and reaches the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+
+from cratedigger.models import Candidate, Failure, LocalTrack, MatchResult, Request, TrackStats
+from cratedigger.protocol.base import Source
+from cratedigger.queries import build_queries
+from cratedigger.scoring import RULES, Rules, Score, prepare, rank
+
+Reply = list[Candidate] | Failure
+MatchFlow = Generator[list[Request], list[Reply], MatchResult]
+
+
+def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> MatchFlow:
+    """Search with each query variant until a candidate is certain, then settle the details."""
+    prepared = prepare(track)
+    pool: dict[int, Candidate] = {}
+    queries = requests = 0
+    early_exit = False
+    for query in build_queries(track)[: rules.max_queries]:
+        (reply,) = yield [source.search_request(query)]
+        queries += 1
+        requests += 1
+        if isinstance(reply, Failure):
+            # Any search lost for good makes the answer uncertain: report it, resume retries it.
+            return _error(track, reply, TrackStats(queries, requests, len(pool)))
+        for candidate in reply:
+            pool.setdefault(candidate.beatport_id, candidate)
+        ranked = rank(prepared, list(pool.values()), rules)
+        if ranked and ranked[0][1].total >= rules.certain:
+            early_exit = True
+            break
+
+    ranked = rank(prepared, list(pool.values()), rules)
+    if not ranked or ranked[0][1].total < rules.accept:
+        return _unmatched(track, ranked, TrackStats(queries, requests, len(pool), early_exit))
+
+    shortlist = _needs_detail(ranked, rules, early_exit)
+    if shortlist:
+        replies = yield [source.detail_request(c) for c in shortlist]
+        requests += len(shortlist)
+        detailed: list[Candidate] = []
+        for reply in replies:
+            if isinstance(reply, Failure):
+                return _error(track, reply, TrackStats(queries, requests, len(pool), early_exit))
+            detailed.extend(reply[:1])
+        ranked = rank(prepared, detailed, rules)
+        if not ranked or ranked[0][1].total < rules.accept:
+            return _unmatched(track, ranked, TrackStats(queries, requests, len(pool), early_exit))
+
+    best, score = ranked[0]
+    return _matched(track, best, score, TrackStats(queries, requests, len(pool), early_exit))
+
+
+def _needs_detail(
+    ranked: Sequence[tuple[Candidate, Score]], rules: Rules, certain: bool
+) -> list[Candidate]:
+    """Candidates near enough the best to be worth a detail page; only the best if certain."""
+    top = ranked[0][1].total
+    limit = 1 if certain else rules.detail_candidates
+    return [
+        candidate
+        for candidate, score in ranked[:limit]
+        if not candidate.complete and score.total >= max(rules.accept, top - rules.detail_margin)
+    ]
+
+
+def _matched(track: LocalTrack, c: Candidate, score: Score, stats: TrackStats) -> MatchResult:
+    return MatchResult(
+        rekordbox_id=track.track_id,
+        artist=track.artist,
+        title=track.name,
+        status="matched",
+        beatport_id=c.beatport_id,
+        score=score.total,
+        bpm=c.bpm,
+        key=c.key,
+        camelot=c.camelot,
+        genre=c.genre,
+        sub_genre=c.sub_genre,
+        label=c.label,
+        release=c.release,
+        release_date=c.release_date,
+        isrc=c.isrc,
+        url=c.url,
+        stats=stats,
+    )
+
+
+def _unmatched(
+    track: LocalTrack, ranked: Sequence[tuple[Candidate, Score]], stats: TrackStats
+) -> MatchResult:
+    if ranked:
+        best, score = ranked[0]
+        reason = f"best candidate {best.beatport_id} scored {score.total:.2f}"
+        if score.reason:
+            reason += f" ({score.reason})"
+    else:
+        reason = "no candidates found"
+    return MatchResult(
+        rekordbox_id=track.track_id,
+        artist=track.artist,
+        title=track.name,
+        status="unmatched",
+        reason=reason,
+        stats=stats,
+    )
+
+
+def _error(track: LocalTrack, failure: Failure, stats: TrackStats) -> MatchResult:
+    return MatchResult(
+        rekordbox_id=track.track_id,
+        artist=track.artist,
+        title=track.name,
+        status="error",
+        reason=failure.reason,
+        stats=stats,
+    )

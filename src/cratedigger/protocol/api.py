@@ -1,0 +1,140 @@
+"""Beatport API v4: search and track requests, and the parser of their JSON answers. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from cratedigger.errors import ParseError
+from cratedigger.models import Candidate, Request, Response
+
+JsonObject = Mapping[str, Any]
+
+
+def load_json(body: bytes, target: str) -> Any:
+    """Decode a JSON body; a body that is not JSON is a ParseError naming the request."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ParseError(f"not JSON ({exc})", target=target) from None
+
+
+def as_object(value: Any, what: str, target: str) -> JsonObject:
+    """`value` if it is a JSON object, else a ParseError saying what was expected."""
+    if not isinstance(value, Mapping):
+        raise ParseError(f"{what} is not an object", target=target)
+    return value
+
+
+def as_list(value: Any, what: str, target: str) -> list[Any]:
+    """`value` if it is a JSON array, else a ParseError saying what was expected."""
+    if not isinstance(value, list):
+        raise ParseError(f"{what} is not a list", target=target)
+    return value
+
+
+def text(obj: JsonObject, key: str) -> str | None:
+    """A string field, or None when missing, null or of another type."""
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
+def whole(obj: JsonObject, key: str) -> int | None:
+    """An integer field (a float is rounded), or None when missing or null."""
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return round(value)
+
+
+def nested_text(obj: JsonObject, *keys: str) -> str | None:
+    """The string at a path of object keys, or None if any step is missing or null."""
+    value: Any = obj
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value if isinstance(value, str) else None
+
+
+def names(value: Any) -> tuple[str, ...]:
+    """The `name` of every object of a list of artists; anything else is skipped."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(n for item in value if isinstance(item, Mapping) and (n := text(item, "name")))
+
+
+def track_id(obj: JsonObject, key: str, target: str) -> int:
+    """The track id, which every candidate needs; a ParseError when it is missing."""
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParseError(f"a track without {key!r}", target=target)
+    return value
+
+
+def candidate_from_track(obj: JsonObject, target: str) -> Candidate:
+    """A complete Candidate from an API v4 track object (also embedded in track pages)."""
+    beatport_id = track_id(obj, "id", target)
+    name = text(obj, "name")
+    if name is None:
+        raise ParseError(f"track {beatport_id} without 'name'", target=target)
+    key = obj.get("key")
+    camelot = None
+    if isinstance(key, Mapping):
+        number, letter = whole(key, "camelot_number"), text(key, "camelot_letter")
+        camelot = f"{number}{letter}" if number is not None and letter else None
+    return Candidate(
+        beatport_id=beatport_id,
+        name=name,
+        mix_name=text(obj, "mix_name") or "",
+        artists=names(obj.get("artists")),
+        remixers=names(obj.get("remixers")),
+        slug=text(obj, "slug") or "",
+        bpm=whole(obj, "bpm"),
+        key=nested_text(obj, "key", "name"),
+        camelot=camelot,
+        genre=nested_text(obj, "genre", "name"),
+        sub_genre=nested_text(obj, "sub_genre", "name"),
+        label=nested_text(obj, "release", "label", "name"),
+        release=nested_text(obj, "release", "name"),
+        release_date=text(obj, "new_release_date") or text(obj, "publish_date"),
+        isrc=text(obj, "isrc"),
+        length_ms=whole(obj, "length_ms"),
+        complete=True,
+    )
+
+
+class ApiSource:
+    """Beatport's API v4 (`/v4/catalog/...`), authenticated with a bearer token."""
+
+    name = "api"
+
+    def __init__(self, per_page: int = 10) -> None:
+        self.per_page = per_page
+
+    def search_request(self, query: str) -> Request:
+        """GET /v4/catalog/search/ for tracks matching `query`."""
+        params = (("q", query), ("type", "tracks"), ("per_page", str(self.per_page)))
+        return Request(
+            "GET", "/v4/catalog/search/", params=params, kind="search", query=query, auth=True
+        )
+
+    def detail_request(self, candidate: Candidate) -> Request:
+        """GET /v4/catalog/tracks/{id}/."""
+        path = f"/v4/catalog/tracks/{candidate.beatport_id}/"
+        return Request("GET", path, kind="track", auth=True)
+
+    def parse(self, request: Request, response: Response) -> list[Candidate]:
+        """Candidates of a search answer, or the one track of a detail answer."""
+        target = request.target()
+        document = as_object(load_json(response.body, target), "the body", target)
+        if request.kind == "track":
+            return [candidate_from_track(document, target)]
+        if request.kind != "search":
+            raise ParseError(f"cannot parse a {request.kind!r} answer", target=target)
+        if "tracks" not in document:
+            raise ParseError("no 'tracks' in the search answer", target=target)
+        tracks = as_list(document["tracks"], "'tracks'", target)
+        return [candidate_from_track(as_object(t, "a track", target), target) for t in tracks]

@@ -1,0 +1,59 @@
+"""What a run costs the machine: wall and CPU time, and peak RSS sampled with psutil."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import psutil
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    wall_time: float
+    cpu_time: float  # user + system of this process, all threads
+    peak_rss: int  # bytes
+    start_rss: int
+
+
+class ResourceMeter:
+    """Context manager: samples this process's RSS on a thread every `interval` seconds.
+
+    A sampler (rather than ru_maxrss) measures the run itself, not whatever the process
+    did before it, and works the same on every platform psutil supports.
+    """
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self._interval = interval
+        self._process = psutil.Process()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+        self._peak = 0
+        self._start_rss = 0
+        self._wall0 = self._cpu0 = 0.0
+        self.usage: Usage | None = None
+
+    def __enter__(self) -> ResourceMeter:
+        self._start_rss = self._peak = self._process.memory_info().rss
+        self._wall0 = time.perf_counter()
+        self._cpu0 = time.process_time()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._peak = max(self._peak, self._process.memory_info().rss)
+        self.usage = Usage(
+            wall_time=time.perf_counter() - self._wall0,
+            cpu_time=time.process_time() - self._cpu0,
+            peak_rss=self._peak,
+            start_rss=self._start_rss,
+        )
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._interval):
+            rss = self._process.memory_info().rss
+            if rss > self._peak:
+                self._peak = rss

@@ -1,0 +1,203 @@
+"""One matching run of a playlist: resume, progress, results on disk, interrupts, costs.
+
+This is the edge where a mode becomes a driver call (and where `asyncio.run` happens); the
+CLI and the benchmark harness both come through here, so what they measure is what a DJ runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from tqdm import tqdm
+
+from cratedigger.drivers.aio import match_playlist_async
+from cratedigger.drivers.base import ResultCallback
+from cratedigger.drivers.sync import match_playlist
+from cratedigger.drivers.threads import match_playlist_threaded
+from cratedigger.exchange import Context
+from cratedigger.metrics import MetricsCollector
+from cratedigger.models import LocalTrack, MatchResult
+from cratedigger.options import MatchOptions, build_context
+from cratedigger.output import ResultSink, load_resume
+from cratedigger.resources import ResourceMeter, Usage
+
+Mode = Literal["sync", "threads", "async"]
+MODES: tuple[Mode, ...] = ("sync", "threads", "async")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    mode: str
+    source: str
+    concurrency: int
+    total: int
+    resumed: int
+    matched: int
+    unmatched: int
+    errors: int
+    interrupted: bool
+    usage: Usage
+    requests_sent: int
+    cache_hits: int
+    cache_misses: int
+    rate_limited: int
+    rate_limit_wait: float  # seconds the whole client was paused by Retry-After
+
+    @property
+    def done(self) -> int:
+        return self.matched + self.unmatched + self.errors
+
+    def line(self) -> str:
+        state = "interrupted" if self.interrupted else "done"
+        return (
+            f"{state}: {self.done}/{self.total} tracks ({self.resumed} resumed), "
+            f"{self.matched} matched, {self.unmatched} unmatched, {self.errors} errors; "
+            f"{self.requests_sent} requests, {self.cache_hits} cache hits, "
+            f"{self.rate_limited} answered 429; {self.usage.wall_time:.2f} s wall, "
+            f"{self.usage.cpu_time:.2f} s CPU, mode {self.mode}"
+        )
+
+
+class _Tally:
+    """Counts results as they arrive, from any thread, and moves the progress bar."""
+
+    def __init__(self, bar: tqdm[Any]) -> None:
+        self._lock = threading.Lock()
+        self._bar = bar
+        self.counts = {"matched": 0, "unmatched": 0, "error": 0}
+
+    def add(self, result: MatchResult) -> None:
+        with self._lock:
+            self.counts[result.status] += 1
+            self._bar.set_postfix(
+                matched=self.counts["matched"], errors=self.counts["error"], refresh=False
+            )
+            self._bar.update(1)
+
+
+def run_playlist(
+    entries: Sequence[LocalTrack],
+    options: MatchOptions,
+    mode: Mode,
+    *,
+    out: Path,
+    csv: Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    collector: MetricsCollector | None = None,
+    on_result: ResultCallback | None = None,
+) -> RunSummary:
+    """Match `entries`, writing results as they come; safe to interrupt and `resume`."""
+    finished = load_resume(out, [t.track_id for t in entries]) if resume else {}
+    sink = ResultSink(out, csv=csv, total=len(entries), resume=resume)
+    bar = tqdm(
+        total=len(entries),
+        initial=len(finished),
+        unit="track",
+        disable=not progress,
+        desc=f"{mode}/{options.source}",
+        dynamic_ncols=True,
+    )
+    tally = _Tally(bar)
+
+    def record(index: int, result: MatchResult) -> None:
+        sink.add(index, result)
+        tally.add(result)
+        if on_result is not None:
+            on_result(index, result)
+
+    for index, result in sorted(finished.items()):
+        sink.add(index, result)
+    ctx = build_context(options, collector)
+    interrupted = False
+    meter = ResourceMeter()
+    try:
+        with meter:
+            _dispatch(mode, entries, options, ctx, record, frozenset(finished))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+        sink.close(complete=not interrupted and sink.count == len(entries))
+        if ctx.cache is not None:
+            ctx.cache.close()
+    assert meter.usage is not None
+    counts = tally.counts
+    return RunSummary(
+        mode=mode,
+        source=options.source,
+        concurrency=1 if mode == "sync" else options.concurrency,
+        total=len(entries),
+        resumed=len(finished),
+        matched=counts["matched"],
+        unmatched=counts["unmatched"],
+        errors=counts["error"],
+        interrupted=interrupted,
+        usage=meter.usage,
+        requests_sent=collector.sent if collector is not None else 0,
+        cache_hits=ctx.cache.hits if ctx.cache is not None else 0,
+        cache_misses=ctx.cache.misses if ctx.cache is not None else 0,
+        rate_limited=ctx.pacer.rate_limited,
+        rate_limit_wait=ctx.pacer.pause_time,
+    )
+
+
+def _dispatch(
+    mode: Mode,
+    entries: Sequence[LocalTrack],
+    options: MatchOptions,
+    ctx: Context,
+    record: ResultCallback,
+    done: frozenset[int],
+) -> None:
+    if mode == "sync":
+        match_playlist(entries, options, on_result=record, done=done, context=ctx)
+    elif mode == "threads":
+        match_playlist_threaded(entries, options, on_result=record, done=done, context=ctx)
+    elif mode == "async":
+        if asyncio.run(_run_async(entries, options, ctx, record, done)):
+            raise KeyboardInterrupt
+    else:
+        raise ValueError(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
+
+
+async def _run_async(
+    entries: Sequence[LocalTrack],
+    options: MatchOptions,
+    ctx: Context,
+    record: ResultCallback,
+    done: frozenset[int],
+) -> bool:
+    """Run the async driver; True if it was cancelled (Ctrl-C or SIGTERM)."""
+    # SIGTERM cancels the run like Ctrl-C does: tasks in flight are cancelled, the session
+    # closes, and the results so far are written by the caller.
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    cancel: Callable[[], object] = task.cancel if task is not None else (lambda: None)
+    installed = _add_signal_handler(loop, signal.SIGTERM, cancel)
+    try:
+        await match_playlist_async(entries, options, on_result=record, done=done, context=ctx)
+    except asyncio.CancelledError:
+        return True
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGTERM)
+    return False
+
+
+def _add_signal_handler(
+    loop: asyncio.AbstractEventLoop, sig: signal.Signals, callback: Callable[[], object]
+) -> bool:
+    if threading.current_thread() is not threading.main_thread():
+        return False  # signal handlers can only be set from the main thread
+    try:
+        loop.add_signal_handler(sig, callback)
+    except (NotImplementedError, RuntimeError):
+        return False
+    return True

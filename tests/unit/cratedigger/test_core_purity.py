@@ -1,0 +1,92 @@
+"""The matching core imports no HTTP library, no asyncio and no sockets.
+
+Each module is imported in a fresh interpreter: in this process, other tests (drivers, the
+mock server) have long since imported aiohttp and requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[3] / "src"
+
+# The pure core. Modules not written yet are skipped, not failed.
+CORE_MODULES = (
+    "cratedigger.models",
+    "cratedigger.errors",
+    "cratedigger.normalize",
+    "cratedigger.queries",
+    "cratedigger.scoring",
+    "cratedigger.protocol",
+    "cratedigger.protocol.base",
+    "cratedigger.protocol.api",
+    "cratedigger.protocol.nextdata",
+    "cratedigger.protocol.web",
+    "cratedigger.flow",
+    "cratedigger.retry",
+    "cratedigger.pacing",
+    "cratedigger.exchange",
+    "cratedigger.metrics",
+)
+FORBIDDEN = (
+    "requests",
+    "aiohttp",
+    "asyncio",
+    "urllib3",
+    "httpx",
+    "socket",
+    "ssl",
+    "selectors",
+    "http.client",
+)
+
+_PROBE = """
+import importlib, json, sys
+name, forbidden = sys.argv[1], sys.argv[2:]
+try:
+    importlib.import_module(name)
+except ModuleNotFoundError as exc:
+    if exc.name != name:
+        raise
+    print(json.dumps(None))
+else:
+    print(json.dumps(sorted(m for m in forbidden if m in sys.modules)))
+"""
+
+
+def imported_forbidden(module: str) -> list[str] | None:
+    """Forbidden modules loaded by importing `module` afresh; None if it does not exist."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, module, *FORBIDDEN],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"importing {module} failed:\n{done.stderr}"
+    found: list[str] | None = json.loads(done.stdout)
+    return found
+
+
+@pytest.mark.parametrize("module", CORE_MODULES)
+def test_core_module_imports_no_io_library(module: str) -> None:
+    found = imported_forbidden(module)
+    if found is None:
+        pytest.skip(f"{module} does not exist yet")
+    assert found == [], f"{module} pulls in {', '.join(found)}"
+
+
+def test_the_probe_sees_an_io_import() -> None:
+    assert "socket" in (imported_forbidden("http.client") or [])
+    assert imported_forbidden("cratedigger.no_such_module") is None

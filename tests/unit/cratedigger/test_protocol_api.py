@@ -1,0 +1,160 @@
+"""The API v4 source: its requests, and its parser against real recorded answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from cratedigger.errors import ParseError
+from cratedigger.models import Candidate, Request, Response
+from cratedigger.protocol.api import ApiSource
+from cratedigger.protocol.base import Source
+from tests.support import recording
+
+SOURCE = ApiSource()
+SEARCH = SOURCE.search_request("strobe")
+DETAIL = Request("GET", "/v4/catalog/tracks/19431036/", kind="track", auth=True)
+
+# Every field of every track of api-v4-search-tracks-strobe.json, read off the recording.
+GIORDANI = Candidate(
+    beatport_id=19431036,
+    name="Strobe",
+    mix_name="Layton Giordani Extended Remix",
+    artists=("deadmau5",),
+    remixers=("Layton Giordani",),
+    slug="strobe",
+    bpm=128,
+    key="Ab Minor",
+    camelot="1A",
+    genre="Melodic House & Techno",
+    sub_genre=None,
+    label="mau5trap",
+    release="Strobe (Layton Giordani Extended Remix)",
+    release_date="2024-09-13",
+    isrc="GBTDG1302861",
+    length_ms=285000,
+    complete=True,
+)
+RUIZ = Candidate(
+    beatport_id=19797533,
+    name="Strobe",
+    mix_name="Victor Ruiz Remix",
+    artists=("deadmau5",),
+    remixers=("Victor Ruiz",),
+    slug="strobe",
+    bpm=130,
+    key="Ab Minor",
+    camelot="1A",
+    genre="Melodic House & Techno",
+    sub_genre=None,
+    label="mau5trap",
+    release="Strobe (2024 Remixes)",
+    release_date="2024-12-13",
+    isrc="GBTDG1302885",
+    length_ms=386000,
+    complete=True,
+)
+ANOTR = Candidate(
+    beatport_id=7066037,
+    name="Strobe",
+    mix_name="Original Mix",
+    artists=("ANOTR",),
+    remixers=(),
+    slug="strobe",
+    bpm=124,
+    key="B Minor",
+    camelot="10A",
+    genre="Deep House",
+    sub_genre=None,
+    label="DFTD",
+    release="Strobe EP",
+    release_date="2015-10-05",
+    isrc="GBCPZ1508970",
+    length_ms=452948,
+    complete=True,
+)
+
+
+def _body(name: str) -> bytes:
+    return recording(name).read_bytes()
+
+
+def _track() -> dict[str, Any]:
+    track: dict[str, Any] = orjson.loads(_body("api-v4-track-19431036.json"))
+    return track
+
+
+def test_it_is_a_source() -> None:
+    source: Source = SOURCE
+    assert source.name == "api"
+
+
+def test_search_request() -> None:
+    assert ApiSource(per_page=25).search_request("deadmau5 strobe") == Request(
+        "GET",
+        "/v4/catalog/search/",
+        params=(("q", "deadmau5 strobe"), ("type", "tracks"), ("per_page", "25")),
+        kind="search",
+        query="deadmau5 strobe",
+        auth=True,
+    )
+    assert SEARCH.target() == "/v4/catalog/search/?q=strobe&type=tracks&per_page=10"
+
+
+def test_detail_request() -> None:
+    assert SOURCE.detail_request(GIORDANI) == DETAIL
+
+
+def test_search_answer_gives_every_field_of_every_track() -> None:
+    candidates = SOURCE.parse(SEARCH, Response(200, _body("api-v4-search-tracks-strobe.json")))
+    assert candidates == [GIORDANI, RUIZ, ANOTR]
+
+
+def test_track_answer_gives_one_complete_candidate() -> None:
+    body = _body("api-v4-track-19431036.json")
+    assert SOURCE.parse(DETAIL, Response(200, body)) == [GIORDANI]
+
+
+def test_sub_genre_and_release_date_fallback() -> None:
+    track = _track()
+    track["sub_genre"] = {"id": 4, "name": "Deep / Hypnotic"}
+    del track["new_release_date"]
+    track["publish_date"] = "2024-09-20"
+    (candidate,) = SOURCE.parse(DETAIL, Response(200, orjson.dumps(track)))
+    assert (candidate.sub_genre, candidate.release_date) == ("Deep / Hypnotic", "2024-09-20")
+
+
+def test_optional_fields_may_be_null_or_missing() -> None:
+    track = _track()
+    for key in ("key", "genre", "release", "bpm", "isrc", "length_ms", "slug", "mix_name"):
+        track[key] = None
+    del track["remixers"]
+    (candidate,) = SOURCE.parse(DETAIL, Response(200, orjson.dumps(track)))
+    assert candidate == Candidate(19431036, "Strobe", "", ("deadmau5",), release_date="2024-09-13")
+
+
+@pytest.mark.parametrize(
+    ("request_", "body", "message"),
+    [
+        (SEARCH, b"<html>502 Bad Gateway</html>", "not JSON"),
+        (SEARCH, b'{"tracks": [', "not JSON"),
+        (SEARCH, b"", "not JSON"),
+        (SEARCH, b"[]", "the body is not an object"),
+        (SEARCH, b'{"results": []}', "no 'tracks'"),
+        (SEARCH, b'{"tracks": {}}', "'tracks' is not a list"),
+        (SEARCH, b'{"tracks": [1]}', "a track is not an object"),
+        (SEARCH, b'{"tracks": [{"name": "Strobe"}]}', "a track without 'id'"),
+        (SEARCH, b'{"tracks": [{"id": "1", "name": "Strobe"}]}', "a track without 'id'"),
+        (SEARCH, b'{"tracks": [{"id": 1}]}', "track 1 without 'name'"),
+        (DETAIL, b'{"detail": "Not found."}', "a track without 'id'"),
+        (Request("GET", "/v4/my/account/", kind="account"), b"{}", "cannot parse"),
+    ],
+)
+def test_wrong_shapes_raise_parse_error_naming_the_problem(
+    request_: Request, body: bytes, message: str
+) -> None:
+    with pytest.raises(ParseError, match=message) as raised:
+        SOURCE.parse(request_, Response(200, body))
+    assert raised.value.target == request_.target()
