@@ -91,11 +91,9 @@ class Credentials:
                 ("client_id", self.client_id),
             )
         else:
-            form = (
-                ("grant_type", "client_credentials"),
-                ("client_id", self.client_id),
-                ("client_secret", self.client_secret),
-            )
+            form = (("grant_type", "client_credentials"), ("client_id", self.client_id))
+            if self.client_secret:  # public clients have none
+                form += (("client_secret", self.client_secret),)
         return Request("POST", "/v4/auth/o/token/", kind="token", form=form)
 
 

@@ -1,0 +1,227 @@
+"""The API v4 routes under /v4: account, search, track and release details, track lists.
+
+Handlers validate the query, ask the catalog or the search index, and splice the cached
+per-object JSON (`render_api`) into the response envelope. Every route but the token
+endpoint needs a live Bearer token. Paths without their trailing slash answer 301 to the
+slashed path and unknown paths a JSON 404, as Beatport's Django stack does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+
+from mockserver.auth import TOKEN_STORE, json_response, unauthorized
+from mockserver.catalog import Catalog
+from mockserver.errors import MockServerError
+from mockserver.render_api import ApiRenderer, page_count, page_envelope
+from mockserver.search import SearchIndex
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+DEFAULT_PER_PAGE: Final = 25
+MAX_PER_PAGE: Final = 100
+NOT_FOUND: Final = {"detail": "Not found."}
+INVALID_PAGE: Final = {"detail": "Invalid page."}
+TRACK_FILTERS: Final = ("name", "artist_name", "mix_name", "isrc")
+SEARCH_TYPES: Final = ("tracks", "releases")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """What the API handlers read: the catalog, its search index and the renderer."""
+
+    catalog: Catalog
+    index: SearchIndex
+    renderer: ApiRenderer
+
+
+API_CONTEXT: Final = web.AppKey("api_context", ApiContext)
+
+
+class _BadParam(MockServerError):
+    """A query parameter out of range; becomes a DRF-style 400 body naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _int_param(query: Mapping[str, str], name: str, default: int, maximum: int | None) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _BadParam(name, "A valid integer is required.") from None
+    if value < 1:
+        raise _BadParam(name, "Ensure this value is greater than or equal to 1.")
+    if maximum is not None and value > maximum:
+        raise _BadParam(name, f"Ensure this value is less than or equal to {maximum}.")
+    return value
+
+
+def _paging(query: Mapping[str, str]) -> tuple[int, int]:
+    page = _int_param(query, "page", 1, None)
+    per_page = _int_param(query, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    return page, per_page
+
+
+def _authenticated(handler: Handler) -> Handler:
+    """Refuse the request with Beatport's 401 unless it carries a live Bearer token."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        problem = request.app[TOKEN_STORE].check(request.headers.get("Authorization"))
+        if problem is not None:
+            return unauthorized(problem)
+        try:
+            return await handler(request)
+        except _BadParam as bad:
+            return json_response({bad.field: [bad.message]}, status=400)
+
+    return guarded
+
+
+def _json_bytes(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type="application/json")
+
+
+def _paginated(
+    request: web.Request,
+    key: str,
+    rows: Sequence[object],
+    count: int,
+    page: int,
+    per_page: int,
+    extra: Mapping[str, object] | None = None,
+) -> web.Response:
+    if page > page_count(count, per_page):
+        return json_response(INVALID_PAGE, status=404)
+    path, _, raw_query = request.raw_path.partition("?")
+    body = page_envelope(
+        key,
+        rows,
+        count=count,
+        page=page,
+        per_page=per_page,
+        host=request.host,
+        path=path,
+        raw_query=raw_query,
+        extra=extra,
+    )
+    return _json_bytes(body)
+
+
+@_authenticated
+async def _account(request: web.Request) -> web.StreamResponse:
+    username = request.app[TOKEN_STORE].username(request.headers["Authorization"])
+    return json_response(
+        {
+            "id": 1_000_001,
+            "username": username,
+            "email": f"{username}@example.com",
+            "first_name": "Mock",
+            "last_name": "User",
+            "country": "US",
+            "date_joined": "2020-01-01T00:00:00-07:00",
+            "enabled": True,
+            "is_staff": False,
+            "preferences": {"language": "en", "currency": "USD"},
+            "subscription": None,
+        }
+    )
+
+
+@_authenticated
+async def _search(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[API_CONTEXT]
+    query = request.query
+    page, per_page = _paging(query)
+    kind = query.get("type") or "tracks"
+    if kind not in SEARCH_TYPES:
+        raise _BadParam("type", f'"{kind}" is not a valid choice.')
+    text = query.get("q", "").strip()
+    rows: Sequence[object]
+    if kind == "tracks":
+        tracks = ctx.index.search_tracks(text, page, per_page)
+        rows, count = ctx.renderer.search_rows(tracks.items), tracks.count
+    else:
+        releases = ctx.index.search_releases(text, page, per_page)
+        rows, count = [ctx.renderer.release_row(r) for r in releases.items], releases.count
+    return _paginated(request, kind, rows, count, page, per_page, {"order": [kind]})
+
+
+@_authenticated
+async def _track_list(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[API_CONTEXT]
+    page, per_page = _paging(request.query)
+    filters = {name: request.query[name] for name in TRACK_FILTERS if request.query.get(name)}
+    tracks = ctx.catalog.find_tracks(**filters)
+    start = (page - 1) * per_page
+    rows = [ctx.renderer.track_fragment(t) for t in tracks[start : start + per_page]]
+    return _paginated(request, "results", rows, len(tracks), page, per_page)
+
+
+@_authenticated
+async def _track_detail(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[API_CONTEXT]
+    track = ctx.catalog.track(int(request.match_info["track_id"]))
+    if track is None:
+        return json_response(NOT_FOUND, status=404)
+    return _json_bytes(ctx.renderer.track_json(track))
+
+
+@_authenticated
+async def _release_detail(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[API_CONTEXT]
+    release = ctx.catalog.release(int(request.match_info["release_id"]))
+    if release is None:
+        return json_response(NOT_FOUND, status=404)
+    return _json_bytes(ctx.renderer.release_json(release))
+
+
+@_authenticated
+async def _release_tracks(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[API_CONTEXT]
+    release = ctx.catalog.release(int(request.match_info["release_id"]))
+    if release is None:
+        return json_response(NOT_FOUND, status=404)
+    page, per_page = _paging(request.query)
+    start = (page - 1) * per_page
+    ids = release.track_ids[start : start + per_page]
+    tracks = [t for t in (ctx.catalog.track(i) for i in ids) if t is not None]
+    rows = [ctx.renderer.track_fragment(t) for t in tracks]
+    return _paginated(request, "results", rows, len(release.track_ids), page, per_page)
+
+
+@web.middleware
+async def api_path_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """301 to the slashed /v4 path when only that one exists; JSON 404/405 for the rest."""
+    error = request.match_info.http_exception
+    if error is None or not request.path.startswith("/v4/"):
+        return await handler(request)
+    if error.status == 405:
+        return json_response({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+    if not request.path.endswith("/"):
+        path, sep, query = request.raw_path.partition("?")
+        slashed = request.clone(rel_url=path + "/" + sep + query)
+        if (await request.app.router.resolve(slashed)).http_exception is None:
+            raise web.HTTPMovedPermanently(location=path + "/" + sep + query)
+    return json_response(NOT_FOUND, status=404)
+
+
+def add_api_routes(app: web.Application, context: ApiContext) -> None:
+    """Register the /v4 catalog and account routes (the token route is in `auth`)."""
+    app[API_CONTEXT] = context
+    router = app.router
+    router.add_get("/v4/my/account/", _account)
+    router.add_get("/v4/catalog/search/", _search)
+    router.add_get("/v4/catalog/tracks/", _track_list)
+    router.add_get(r"/v4/catalog/tracks/{track_id:\d+}/", _track_detail)
+    router.add_get(r"/v4/catalog/releases/{release_id:\d+}/", _release_detail)
+    router.add_get(r"/v4/catalog/releases/{release_id:\d+}/tracks/", _release_tracks)

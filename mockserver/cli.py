@@ -1,0 +1,198 @@
+"""`python -m mockserver`: serve the mock Beatport, or write a demo Rekordbox playlist.
+
+Every bad value ends the program with status 2 and one line naming the option, as argparse
+does for its own checks: spec errors (--latency, --faults...) and config file errors are
+routed through the same `parser.error`, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from mockserver.errors import MockServerError, ReplayError, SpecError
+from mockserver.playlist import write_demo_playlist
+from mockserver.runner import serve_forever
+from mockserver.settings import Settings, load_settings_toml, settings_from
+
+PROG: Final = "python -m mockserver"
+
+SERVE_EXAMPLES: Final = """\
+examples:
+  python -m mockserver                                  # serve with defaults on :8080
+  python -m mockserver serve --port 0                   # any free port; the URL is printed
+  python -m mockserver serve --host 0.0.0.0 --port 8080 # reachable from other machines
+  python -m mockserver serve --seed 7 --catalog-size 5000
+  python -m mockserver serve --latency lognormal:median=80ms,sigma=0.4
+  python -m mockserver serve --latency fixed:50ms --latency search=uniform:100ms..300ms
+  python -m mockserver serve --latency bandwidth=2MB/s
+  python -m mockserver serve --rate-limit 10/s,burst=20,scope=token
+  python -m mockserver serve --faults 503=0.05,reset=0.01 --faults track:first=2
+  python -m mockserver serve --replay recordings/ --replay session.har --replay-strict
+  python -m mockserver serve --admin-token s3cret       # protects /__admin/
+  python -m mockserver serve --config mock.toml --port 9000   # CLI options win over the file
+
+spec syntax (the same in the --config file and in PATCH /__admin/config):
+  latency     [ROUTE=]DIST[,bandwidth=RATE] | off
+              DIST: none | fixed:50ms | uniform:20ms..80ms | normal:mean=50ms,sd=10ms
+                    | lognormal:median=50ms,sigma=0.3         RATE: 500KB/s | 2MB/s
+  rate limit  COUNT/(s|min|h)[,burst=N][,scope=global|token|client][,penalty=on|off] | off
+  faults      [ROUTE:]KIND=P[,KIND=P...][,first=N] | off
+              KIND: 500 | 502 | 503 | reset | hang | truncate | invalid_json
+  ROUTE       search | track | release | page | token | account | other | a path glob "/v4/*"
+
+Settings without an option (token_ttl, journal_size, hang_seconds) go in the --config file:
+  token_ttl = 600        # seconds an OAuth token lives
+"""
+
+PLAYLIST_EXAMPLES: Final = """\
+examples:
+  python -m mockserver playlist --tracks 200 --seed 1 --out demo.xml --truth demo-truth.json
+  python -m mockserver playlist --tracks 1000 --seed 3 --catalog-size 50000 \\
+      --out big.xml --truth big-truth.json
+
+The playlist's tracks come from the catalog the server builds for the same --seed and
+--catalog-size, with the kinds of damage real libraries have; --truth maps each playlist
+entry to the Beatport track id it should match.
+"""
+
+MAIN_EXAMPLES: Final = """\
+examples:
+  python -m mockserver                                # same as: python -m mockserver serve
+  python -m mockserver serve --port 0 --latency fixed:30ms --rate-limit 20/s
+  python -m mockserver playlist --tracks 100 --seed 1 --out p.xml --truth p.json
+  python -m mockserver serve --help                   # every server option, with examples
+"""
+
+# Options of `serve` that are settings of the same name (None: not given, the file's or the
+# default value stands).
+SERVE_OVERRIDES: Final = (
+    "host",
+    "port",
+    "seed",
+    "catalog_size",
+    "latency",
+    "rate_limit",
+    "faults",
+    "replay",
+    "replay_strict",
+    "admin_token",
+)
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0-65535)")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--host", help="address to listen on (default 127.0.0.1), e.g. --host 0.0.0.0")
+    add("--port", type=_port, help="port to listen on, 0 for any free one (default 8080)")
+    add("--seed", type=int, help="catalog seed: same seed, same catalog (default 1)")
+    add("--catalog-size", type=_positive, metavar="N", help="tracks in the catalog (default 20000)")
+    add("--latency", action="append", metavar="SPEC", help="latency model, repeatable")
+    add("--rate-limit", metavar="SPEC", help="token-bucket limit answered with 429s, e.g. 10/s")
+    add("--faults", action="append", metavar="SPEC", help="fault injection, repeatable")
+    add("--replay", action="append", metavar="FILE.har|DIR", help="HAR files to replay first")
+    add(
+        "--replay-strict",
+        action="store_true",
+        default=None,
+        help="answer 404 to what no HAR entry matches",
+    )
+    add("--admin-token", metavar="T", help="token required by /__admin/ (default: none)")
+    add("--config", type=Path, metavar="FILE.toml", help="settings file; CLI options win")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, subcommands `serve` (the default) and `playlist`."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A mock Beatport (API v4 and website) for tests and benchmarks.",
+        epilog=MAIN_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{serve,playlist}")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the mock API and website (the default command)",
+        description="Serve the mock Beatport API v4 and website until SIGINT or SIGTERM.",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    _add_serve_options(serve)
+    serve.set_defaults(subparser=serve)
+    playlist = commands.add_parser(
+        "playlist",
+        help="write a demo Rekordbox playlist and its ground truth",
+        description="Write a Rekordbox XML playlist of catalog tracks, and the expected matches.",
+        epilog=PLAYLIST_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    playlist.set_defaults(subparser=playlist)
+    add = playlist.add_argument
+    add("--tracks", type=_positive, required=True, metavar="N", help="tracks in the playlist")
+    add("--seed", type=int, required=True, metavar="S", help="catalog seed, as for serve")
+    add("--catalog-size", type=_positive, default=20_000, metavar="C", help="default 20000")
+    add("--out", type=Path, required=True, metavar="FILE.xml", help="the playlist to write")
+    add("--truth", type=Path, required=True, metavar="FILE.json", help="the expected matches")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from --config (if any) with the command-line options over it."""
+    toml: dict[str, Any] = {}
+    if args.config is not None:
+        try:
+            toml = load_settings_toml(args.config)
+        except SpecError as error:
+            # The file's problems are the --config option's: name it, then the file's words.
+            raise SpecError("--config", str(error)) from None
+    overrides = {key: getattr(args, key) for key in SERVE_OVERRIDES}
+    return settings_from(toml, {k: v for k, v in overrides.items() if v is not None})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (argparse exits 2 itself on bad values)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # No subcommand means `serve`, so `python -m mockserver --port 0` works too.
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
+        args_list.insert(0, "serve")
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    subparser: argparse.ArgumentParser = args.subparser
+    try:
+        if args.command == "playlist":
+            write_demo_playlist(
+                seed=args.seed,
+                catalog_size=args.catalog_size,
+                tracks=args.tracks,
+                out=args.out,
+                truth=args.truth,
+            )
+            return 0
+        serve_forever(settings_from_args(args))
+    except SpecError as error:
+        subparser.error(f"argument {error.option}: {error.message}")
+    except ReplayError as error:
+        subparser.error(f"argument --replay: {error}")
+    except (MockServerError, OSError) as error:
+        subparser.error(str(error))
+    return 0

@@ -1,0 +1,294 @@
+"""The behaviour middleware: rate limits, faults, replay and latency around every request.
+
+For each request outside `/__admin/`, in this order: classify its route; draw its delay; take
+a rate-limit token (429 when there is none); draw a fault; answer from the replay store or the
+real handler; wait until the drawn delay has passed since arrival; send (paced to the route's
+bandwidth, or deliberately broken); record stats and a journal entry.
+
+With nothing configured this is a regex match, a few dict updates and one small object per
+request: the mock must stay far from being the bottleneck of the benchmark it serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import socket
+import struct
+from collections.abc import Mapping
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from multidict import CIMultiDict
+
+from mockserver.faults import FAULT_STATUS
+from mockserver.latency import chunk_size
+from mockserver.ratelimit import scope_key
+from mockserver.replay import HOP_BY_HOP, RecordedResponse, describe, request_key
+from mockserver.state import ServerState
+from mockserver.stats import NO_ANSWER
+
+__all__ = ["ADMIN_PREFIX", "behaviour_middleware", "route_of"]
+
+ADMIN_PREFIX = "/__admin/"
+HANG_POLL = 0.05  # how often a hanging request looks whether its client is still there
+_LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TCP RST
+
+# Route names as in mockserver.specs.ROUTES; the website search pages count as "search".
+_ROUTES = re.compile(
+    r"""^(?:
+      (?P<token>/v4/auth/o/token/?$)
+    | (?P<account>/v4/my/account(?:/|$))
+    | (?P<search>/v4/catalog/search(?:/|$)|/search(?:/|$))
+    | (?P<track>/v4/catalog/tracks(?:/|$))
+    | (?P<release>/v4/catalog/releases(?:/|$))
+    | (?P<page>/track/|/release/|/_next/data/)
+    )""",
+    re.VERBOSE,
+)
+_FAULT_DETAIL = {
+    500: "Internal server error (injected fault).",
+    502: "Bad gateway (injected fault).",
+    503: "Service temporarily unavailable (injected fault).",
+}
+
+
+def route_of(method: str, path: str) -> str:
+    """The route class of a request: token, account, search, track, release, page or other.
+
+    `method` does not matter today; it is part of the signature so that a route can come to
+    depend on it without changing callers.
+    """
+    match = _ROUTES.match(path)
+    return (match.lastgroup or "other") if match else "other"
+
+
+class _Outcome:
+    """What happened to one request, filled in as it goes, for stats and the journal."""
+
+    __slots__ = ("bytes", "delay", "fault", "status")
+
+    def __init__(self) -> None:
+        self.status = NO_ANSWER
+        self.delay: float | None = None
+        self.fault: str | None = None
+        self.bytes: int | None = None
+
+
+def _json(status: int, payload: object, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(payload).encode(),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _recorded(recorded: RecordedResponse) -> web.Response:
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in recorded.headers:
+        headers.add(name, value)
+    return web.Response(status=recorded.status, body=recorded.body, headers=headers)
+
+
+def _copy_headers(response: web.StreamResponse) -> CIMultiDict[str]:
+    return CIMultiDict(
+        (name, value) for name, value in response.headers.items() if name.lower() not in HOP_BY_HOP
+    )
+
+
+def _reset(request: web.Request) -> None:
+    """Drop the connection with a TCP reset and no answer."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Not a TCP socket (a unix socket, say): then a plain close has to do.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+    transport.abort()
+
+
+async def _hang(request: web.Request, seconds: float) -> web.StreamResponse | None:
+    """Hold the request until its client gives up (None), or answer 504 after `seconds`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return None
+        await asyncio.sleep(min(HANG_POLL, left))
+    return _json(504, {"detail": "Gateway timeout (injected hang)."})
+
+
+async def _truncated(
+    request: web.Request, response: web.Response, body: bytes
+) -> web.StreamResponse:
+    """Announce the full Content-Length, send half the body, then close the connection."""
+    stream = web.StreamResponse(status=response.status, headers=_copy_headers(response))
+    stream.content_length = len(body)
+    await stream.prepare(request)
+    await stream.write(body[: len(body) // 2])
+    if request.transport is not None:
+        request.transport.close()  # close() flushes what was written, then sends FIN
+    return stream  # prepared, on a closed connection: aiohttp drops it quietly
+
+
+async def _paced(
+    request: web.Request, response: web.Response, body: bytes, bandwidth: float
+) -> web.StreamResponse:
+    """Send `response` with its body delivered no faster than `bandwidth` bytes/s."""
+    stream = web.StreamResponse(status=response.status, headers=_copy_headers(response))
+    stream.content_length = len(body)
+    await stream.prepare(request)
+    loop = asyncio.get_running_loop()
+    started, step, view = loop.time(), chunk_size(bandwidth), memoryview(body)
+    for offset in range(0, len(body), step):
+        end = min(offset + step, len(body))
+        # Wait until this chunk would have finished arriving over the limited link.
+        wait = started + end / bandwidth - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await stream.write(view[offset:end])
+    await stream.write_eof()
+    return stream
+
+
+async def _answer(
+    state: ServerState, request: web.Request, handler: Handler, route: str, outcome: _Outcome
+) -> web.StreamResponse | None:
+    """The answer before latency: a 429, an injected fault, a replayed or a handled response.
+
+    None means the connection was dropped and nothing is to be sent.
+    """
+    limit_headers: dict[str, str] | None = None
+    limiter = state.limiter
+    if limiter is not None:
+        auth = request.headers.get("Authorization")
+        decision = limiter.check(scope_key(limiter.config.scope, auth, request.remote))
+        limit_headers = limiter.headers(decision)
+        if not decision.allowed:
+            detail = f"Request was throttled. Expected available in {decision.retry_after} seconds."
+            return _json(429, {"detail": detail}, limit_headers)
+    fault = state.faults.choose(route, request.path, state.rng) if state.faults.active else None
+    outcome.fault = fault
+    if fault is not None:
+        status = FAULT_STATUS.get(fault)
+        if status is not None:
+            return _json(status, {"detail": _FAULT_DETAIL[status], "fault": fault}, limit_headers)
+        if fault == "reset":
+            _reset(request)
+            return None
+        if fault == "hang":
+            return await _hang(request, state.hang_seconds)
+    response: web.StreamResponse
+    replay = state.replay
+    recorded = None
+    if replay:
+        key = request_key(request.method, request.path, request.query.items())
+        recorded = replay.lookup(key)
+        if recorded is None and state.replay_strict:
+            closest = replay.closest(key)
+            return _json(
+                404, {"detail": "Not recorded.", "request": describe(key), "closest": closest}
+            )
+    if recorded is not None:
+        state.stats.replayed += 1
+        response = _recorded(recorded)
+    else:
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:
+            if limit_headers:
+                error.headers.update(limit_headers)
+            raise
+    if limit_headers and not response.prepared:
+        response.headers.update(limit_headers)
+    return response
+
+
+async def _serve(state: ServerState, request: web.Request, handler: Handler) -> web.StreamResponse:
+    clock, stats = state.clock, state.stats
+    start = clock()
+    path = request.path
+    route = route_of(request.method, path)
+    outcome = _Outcome()
+    latency = state.latency.for_request(route, path) if state.latency.active else None
+    if latency is not None and latency.sampler is not None:
+        outcome.delay = latency.sampler(state.rng)
+    stats.begin(route)
+    try:
+        try:
+            response = await _answer(state, request, handler, route, outcome)
+        except web.HTTPException as error:
+            outcome.status = error.status
+            await _wait_until(start, outcome.delay, state)
+            raise
+        except Exception:
+            outcome.status = 500
+            raise
+        if response is None:
+            return web.Response(status=499)  # the connection is gone: this is never written
+        if response.prepared:  # a streaming handler already sent it: nothing more to shape
+            outcome.status = response.status
+            return response
+        if outcome.delay is not None:
+            await _wait_until(start, outcome.delay, state)
+        bandwidth = None if latency is None else latency.bandwidth
+        if bandwidth is None and outcome.fault is None:  # the common case, kept cheap
+            outcome.status, outcome.bytes = response.status, response.content_length
+            return response
+        return await _send(request, response, outcome, bandwidth)
+    finally:
+        duration = clock() - start
+        stats.end(route, outcome.status, outcome.delay, duration, outcome.fault)
+        state.journal.record(
+            start - stats.born, request.method, request.path_qs, route, outcome.status,
+            outcome.delay, duration, outcome.bytes, request.remote, outcome.fault,
+        )  # fmt: skip
+
+
+async def _wait_until(start: float, delay: float | None, state: ServerState) -> None:
+    # The delay counts from arrival: time already spent handling is not added on top.
+    if delay is not None:
+        left = start + delay - state.clock()
+        if left > 0:
+            await asyncio.sleep(left)
+
+
+async def _send(
+    request: web.Request, response: web.StreamResponse, outcome: _Outcome, bandwidth: float | None
+) -> web.StreamResponse:
+    outcome.status = response.status
+    outcome.bytes = response.content_length
+    if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+        # A streamed or file body goes out as it is; body-mangling faults cannot apply.
+        if outcome.fault in ("truncate", "invalid_json"):
+            outcome.fault = None
+        return response
+    body = response.body
+    if outcome.fault == "invalid_json":
+        cut = body[: len(body) // 2]
+        outcome.status, outcome.bytes = 200, len(cut)
+        return web.Response(status=200, body=cut, headers=_copy_headers(response))
+    if outcome.fault == "truncate":
+        outcome.bytes = len(body) // 2
+        return await _truncated(request, response, body)
+    if bandwidth is not None:
+        return await _paced(request, response, body, bandwidth)
+    return response
+
+
+def behaviour_middleware(state: ServerState) -> Middleware:
+    """An aiohttp middleware applying `state`'s behaviour to every request outside /__admin/."""
+
+    @web.middleware
+    async def behaviour(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(ADMIN_PREFIX):
+            return await handler(request)
+        return await _serve(state, request, handler)
+
+    return behaviour
