@@ -13,7 +13,8 @@ from collections.abc import Generator, Sequence
 from cratedigger.models import Candidate, Failure, LocalTrack, MatchResult, Request, TrackStats
 from cratedigger.protocol.base import Source
 from cratedigger.queries import build_queries
-from cratedigger.scoring import RULES, Rules, Score, prepare, rank
+from cratedigger.scoring import RULES, Rules, Score, order, prepare, rank
+from cratedigger.scoring import score as score_candidate
 
 Reply = list[Candidate] | Failure
 MatchFlow = Generator[list[Request], list[Reply], MatchResult]
@@ -22,7 +23,7 @@ MatchFlow = Generator[list[Request], list[Reply], MatchResult]
 def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> MatchFlow:
     """Search with each query variant until a candidate is certain, then settle the details."""
     prepared = prepare(track)
-    pool: dict[int, Candidate] = {}
+    pool: dict[int, tuple[Candidate, Score]] = {}  # each candidate is scored once
     queries = requests = 0
     early_exit = False
     for query in build_queries(track)[: rules.max_queries]:
@@ -33,13 +34,16 @@ def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> Match
             # Any search lost for good makes the answer uncertain: report it, resume retries it.
             return _error(track, reply, TrackStats(queries, requests, len(pool)))
         for candidate in reply:
-            pool.setdefault(candidate.beatport_id, candidate)
-        ranked = rank(prepared, list(pool.values()), rules)
-        if ranked and ranked[0][1].total >= rules.certain:
+            if candidate.beatport_id not in pool:
+                pool[candidate.beatport_id] = (
+                    candidate,
+                    score_candidate(prepared, candidate, rules),
+                )
+        if any(s.total >= rules.certain for _, s in pool.values()):
             early_exit = True
             break
 
-    ranked = rank(prepared, list(pool.values()), rules)
+    ranked = order(pool.values())
     if not ranked or ranked[0][1].total < rules.accept:
         return _unmatched(track, ranked, TrackStats(queries, requests, len(pool), early_exit))
 

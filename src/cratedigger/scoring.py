@@ -311,6 +311,11 @@ def rank(
 
     A complete candidate sorts before an incomplete one with the same id and score.
     """
-    scored = [(candidate, score(prepared, candidate, rules)) for candidate in candidates]
-    scored.sort(key=lambda pair: (-pair[1].total, pair[0].beatport_id, not pair[0].complete))
-    return scored
+    return order([(candidate, score(prepared, candidate, rules)) for candidate in candidates])
+
+
+def order(scored: Iterable[tuple[Candidate, Score]]) -> list[tuple[Candidate, Score]]:
+    """Already scored candidates, best first, with the tie-breaks of `rank`."""
+    return sorted(
+        scored, key=lambda pair: (-pair[1].total, pair[0].beatport_id, not pair[0].complete)
+    )
