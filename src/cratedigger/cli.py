@@ -9,8 +9,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from cratedigger.analyze_cli import add_analyze_command
 from cratedigger.errors import CratediggerError, InputError
 from cratedigger.exchange import Credentials
+from cratedigger.harness.command import add_bench_command
 from cratedigger.metrics import MetricsCollector
 from cratedigger.options import MatchOptions
 from cratedigger.rekordbox import read_library
@@ -131,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="print the effective settings and where they come from")
     _add_setting_options(config)
     config.set_defaults(handler=cmd_config)
+    add_analyze_command(sub)
+    add_bench_command(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The benchmark harness behind `cratedigger bench`: scenarios, runs, bounds, reports."""

@@ -1,0 +1,76 @@
+"""`cratedigger bench`: run a scenario, print the comparison and the verdict, write results/."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from cratedigger.harness.bench import run_scenario
+from cratedigger.harness.dashboard import text_table, verdict_lines, write_results
+from cratedigger.harness.plots import write_plots
+from cratedigger.harness.scenarios import builtin_scenarios, load_scenario
+
+EPILOG = """\
+examples:
+  cratedigger bench                       # the quick scenario (under a minute)
+  cratedigger bench --scenario concurrency
+  cratedigger bench --scenario my-scenarios.toml:wan --out /tmp/results
+  cratedigger bench --list
+"""
+
+
+def add_bench_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = sub.add_parser(
+        "bench",
+        help="benchmark sync, threads and async against the embedded mock server",
+        description="Start the embedded mock Beatport, generate the demo playlist, run each "
+        "mode on it under a scenario, check their results are identical, and write metrics, "
+        "a summary, plots and a dashboard into results/<scenario>/.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument(
+        "--scenario",
+        default="quick",
+        help="a built-in scenario or a TOML file (FILE or FILE:name); default: quick",
+    )
+    bench.add_argument(
+        "--out", type=Path, default=Path("results"), help="results folder (default: results)"
+    )
+    bench.add_argument("--list", action="store_true", help="list the built-in scenarios")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench.set_defaults(handler=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.list:
+        for name, scenario in builtin_scenarios().items():
+            print(f"{name:12s} {scenario.description}")
+        return 0
+    scenario = load_scenario(args.scenario)
+    total = sum(len(case.modes) for case in scenario.cases)
+    command = "cratedigger " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "cratedigger bench"
+    with tqdm(total=total, unit="run", disable=args.no_progress, dynamic_ncols=True) as bar:
+        started = 0
+
+        def progress(label: str) -> None:
+            nonlocal started
+            if started:
+                bar.update(1)  # the previous run is done
+            started += 1
+            bar.set_description(f"{scenario.name}: {label}")
+
+        summary = run_scenario(scenario, args.out, progress, command=command)
+        bar.update(total - bar.n)
+    folder = args.out / scenario.name
+    plots = write_plots(summary, folder)
+    write_results(summary, folder, plots)
+    print(text_table(summary))
+    for line in verdict_lines(summary):
+        print(line)
+    print(f"results: {folder}/ (summary.json, README.md, index.html, metrics/)")
+    return 0 if all(case["identical"] for case in summary["cases"]) else 1

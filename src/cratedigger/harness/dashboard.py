@@ -1,0 +1,159 @@
+"""What a bench run leaves behind: the printed table, summary.json, README.md, index.html."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cratedigger.output import write_bytes_atomic
+
+COLUMNS = (
+    ("case", "case"),
+    ("mode", "mode"),
+    ("conc", "concurrency"),
+    ("wall s", "wall_time"),
+    ("x sync", "speedup"),
+    ("vs sync", "ratio"),
+    ("efficiency", "efficiency"),
+    ("latency eff.", "latency_efficiency"),
+    ("bound", "limiting"),
+    ("CPU ms/req", "cpu_per_request_ms"),
+    ("peak RSS MB", "peak_rss_mb"),
+    ("req/s", "throughput_rps"),
+    ("429s", "rate_limited"),
+    ("network %", "network_percentage"),
+    ("verdict", "verdict"),
+)
+
+
+def _cell(key: str, row: dict[str, Any]) -> str:
+    value = row.get(key)
+    if key == "ratio":
+        speedup = row.get("speedup")
+        return f"{1 / speedup:.3f}x" if speedup else "-"
+    if value is None:
+        return "-"
+    if key == "speedup":
+        return f"{value:.1f}x"
+    if key in ("efficiency", "latency_efficiency"):
+        return f"{value:.0%}"
+    if key == "rate_limited":
+        return f"{value} ({row['rate_limited_share']:.1%})"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def rows(summary: dict[str, Any]) -> list[list[str]]:
+    table = []
+    for case in summary["cases"]:
+        for run in case["runs"]:
+            table.append([_cell(key, {**run, "case": case["name"]}) for _, key in COLUMNS])
+    return table
+
+
+def text_table(summary: dict[str, Any]) -> str:
+    header = [title for title, _ in COLUMNS]
+    body = rows(summary)
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(summary: dict[str, Any]) -> str:
+    header = [title for title, _ in COLUMNS]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows(summary)]
+    return "\n".join(lines)
+
+
+def verdict_lines(summary: dict[str, Any]) -> list[str]:
+    out = []
+    for case in summary["cases"]:
+        same = "identical" if case["identical"] else "DIFFERENT"
+        modes = ", ".join(r["mode"] for r in case["runs"])
+        out.append(f"{case['name']}: results of {modes} are {same}")
+        if case.get("differences_from_first_case"):
+            out.append(
+                f"  {case['differences_from_first_case']} entries differ from the first"
+                " case (errors excluded)"
+            )
+    return out
+
+
+def definitions() -> str:
+    return (
+        "wall s: wall time of the matching run (process start-up excluded). x sync: sync wall "
+        "time / this wall time; vs sync: the inverse. efficiency: the ideal bound / wall time, "
+        "where the ideal is the largest of total request latency / concurrency, the longest "
+        "track's chain of requests, requests beyond the burst / server rate limit, and the "
+        "client CPU time (`bound` says which). latency eff.: the same with the latency bounds "
+        "alone. CPU ms/req: client CPU time per HTTP request sent. network %: summed network "
+        "time / summed query time (the analyzer's input); verdict: the analyzer's "
+        "IMPLEMENT / SKIP / EVALUATE for that run alone."
+    )
+
+
+def write_results(summary: dict[str, Any], folder: Path, plots: Sequence[Path]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(
+        folder / "summary.json", json.dumps(summary, indent=2).encode("utf-8") + b"\n"
+    )
+    write_bytes_atomic(folder / "README.md", _readme(summary, plots).encode("utf-8"))
+    write_bytes_atomic(folder / "index.html", _html(summary, plots).encode("utf-8"))
+
+
+def _readme(summary: dict[str, Any], plots: Sequence[Path]) -> str:
+    m = summary["machine"]
+    parts = [
+        f"# Scenario `{summary['scenario']}`",
+        "",
+        summary["description"],
+        "",
+        f"Measured {summary['generated']} on {m['cpus']} CPUs, {m['memory_gb']} GiB, "
+        f"{m['platform']}, Python {m['python']}, with:",
+        "",
+        f"    {summary['command']}",
+        "",
+        markdown_table(summary),
+        "",
+        *[f"- {line}" for line in verdict_lines(summary)],
+        "",
+        definitions(),
+        "",
+        *[f"![{p.stem}]({p.name})" for p in plots],
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _html(summary: dict[str, Any], plots: Sequence[Path]) -> str:
+    header = "".join(f"<th>{html.escape(t)}</th>" for t, _ in COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows(summary)
+    )
+    images = "".join(f'<figure><img src="{p.name}" alt="{p.stem}"></figure>' for p in plots)
+    notes = "".join(f"<li>{html.escape(line)}</li>" for line in verdict_lines(summary))
+    m = summary["machine"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>cratedigger bench: {html.escape(summary["scenario"])}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:80em}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}
+img{{max-width:48em}}code{{background:#eee;padding:.1em .3em}}</style></head><body>
+<h1>Scenario {html.escape(summary["scenario"])}</h1>
+<p>{html.escape(summary["description"])}</p>
+<p>Measured {html.escape(summary["generated"])} on {m["cpus"]} CPUs, {m["memory_gb"]} GiB,
+{html.escape(m["platform"])}, with <code>{html.escape(summary["command"])}</code>.</p>
+<table><tr>{header}</tr>{body}</table>
+<ul>{notes}</ul>
+<p>{html.escape(definitions())}</p>
+{images}
+<p><a href="../html/index.html">asv dashboard</a> (after <code>make asv</code>) &middot;
+<a href="summary.json">summary.json</a> &middot; <a href="metrics/">metrics JSON</a></p>
+</body></html>
+"""
