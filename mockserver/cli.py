@@ -1,4 +1,5 @@
-"""`python -m mockserver`: serve the mock Beatport, or write a demo Rekordbox playlist.
+"""`python -m mockserver`: serve the mock Beatport, write a demo Rekordbox playlist, record
+real traffic through a proxy to HAR, or summarise a HAR recording.
 
 Every bad value ends the program with status 2 and one line naming the option, as argparse
 does for its own checks: spec errors (--latency, --faults...) and config file errors are
@@ -8,13 +9,16 @@ routed through the same `parser.error`, never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from mockserver.errors import MockServerError, ReplayError, SpecError
+from mockserver.har_info import format_summary, load_summary, summary_json
 from mockserver.playlist import write_demo_playlist
+from mockserver.record import RecordConfig, record_forever
 from mockserver.runner import serve_forever
 from mockserver.settings import Settings, load_settings_toml, settings_from
 
@@ -32,6 +36,8 @@ examples:
   python -m mockserver serve --rate-limit 10/s,burst=20,scope=token
   python -m mockserver serve --faults 503=0.05,reset=0.01 --faults track:first=2
   python -m mockserver serve --replay recordings/ --replay session.har --replay-strict
+  python -m mockserver serve --replay session.har --replay-timing recorded   # recorded latency
+  python -m mockserver serve --replay session.har --replay-timing 0.5x       # at twice the speed
   python -m mockserver serve --admin-token s3cret       # protects /__admin/
   python -m mockserver serve --config mock.toml --port 9000   # CLI options win over the file
 
@@ -59,11 +65,35 @@ The playlist's tracks come from the catalog the server builds for the same --see
 entry to the Beatport track id it should match.
 """
 
+RECORD_EXAMPLES: Final = """\
+examples:
+  python -m mockserver record --upstream https://api.beatport.com --port 0 --out api.har
+  python -m mockserver record --upstream https://www.beatport.com --out web.har \\
+      --redact X-Session-Id --redact email
+  cratedigger match ... --base-url http://127.0.0.1:PORT   # send the traffic through it
+  python -m mockserver serve --replay api.har --replay-timing recorded   # then rerun offline
+
+Every request goes on to the upstream and its answer back to the client unchanged; each
+exchange is appended to the HAR file, which is valid after every entry. Secrets never reach
+the file: Authorization, Cookie and Set-Cookie values, token endpoint credentials,
+access_token / refresh_token / password fields and the website's accessToken become
+"REDACTED" (--redact adds header or field names), and so does any of their values seen
+elsewhere. Stop with Ctrl-C (SIGINT) or SIGTERM.
+"""
+
+HAR_INFO_EXAMPLES: Final = """\
+examples:
+  python -m mockserver har-info session.har
+  python -m mockserver har-info recordings/ --json     # every *.har below, as JSON
+"""
+
 MAIN_EXAMPLES: Final = """\
 examples:
   python -m mockserver                                # same as: python -m mockserver serve
   python -m mockserver serve --port 0 --latency fixed:30ms --rate-limit 20/s
   python -m mockserver playlist --tracks 100 --seed 1 --out p.xml --truth p.json
+  python -m mockserver record --upstream https://api.beatport.com --port 0 --out s.har
+  python -m mockserver har-info s.har
   python -m mockserver serve --help                   # every server option, with examples
 """
 
@@ -79,6 +109,7 @@ SERVE_OVERRIDES: Final = (
     "faults",
     "replay",
     "replay_strict",
+    "replay_timing",
     "admin_token",
 )
 
@@ -117,19 +148,25 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="answer 404 to what no HAR entry matches",
     )
+    add(
+        "--replay-timing",
+        metavar="recorded|model|Nx",
+        help="replayed answers wait their recorded time (scaled by N), or the latency model's"
+        " delay (model, the default)",
+    )
     add("--admin-token", metavar="T", help="token required by /__admin/ (default: none)")
     add("--config", type=Path, metavar="FILE.toml", help="settings file; CLI options win")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, subcommands `serve` (the default) and `playlist`."""
+    """The argument parser: subcommands `serve` (the default), `playlist`, `record`, `har-info`."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="A mock Beatport (API v4 and website) for tests and benchmarks.",
         epilog=MAIN_EXAMPLES,
         formatter_class=_formatter,
     )
-    commands = parser.add_subparsers(dest="command", metavar="{serve,playlist}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,playlist,record,har-info}")
     serve = commands.add_parser(
         "serve",
         help="serve the mock API and website (the default command)",
@@ -153,7 +190,36 @@ def build_parser() -> argparse.ArgumentParser:
     add("--catalog-size", type=_positive, default=20_000, metavar="C", help="default 20000")
     add("--out", type=Path, required=True, metavar="FILE.xml", help="the playlist to write")
     add("--truth", type=Path, required=True, metavar="FILE.json", help="the expected matches")
+    _add_record_parser(commands)
+    har_info = commands.add_parser(
+        "har-info",
+        help="summarise HAR recordings: entries by route and status, latency percentiles",
+        description="Summarise HAR files (and every *.har under directories) before replaying.",
+        epilog=HAR_INFO_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    har_info.set_defaults(subparser=har_info)
+    har_info.add_argument("paths", nargs="+", type=Path, metavar="FILE.har|DIR")
+    har_info.add_argument("--json", action="store_true", help="print the summary as JSON")
     return parser
+
+
+def _add_record_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    record = commands.add_parser(
+        "record",
+        help="proxy to the real Beatport and record the traffic to HAR, secrets redacted",
+        description="A reverse proxy that records every exchange with an upstream to HAR.",
+        epilog=RECORD_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    record.set_defaults(subparser=record)
+    add = record.add_argument
+    add("--upstream", required=True, metavar="URL", help="e.g. https://api.beatport.com")
+    add("--out", type=Path, required=True, metavar="FILE.har", help="the recording to write")
+    add("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    add("--port", type=_port, default=8080, help="port to listen on, 0 for any free one")
+    add("--redact", action="append", default=[], metavar="NAME", help="header or field to redact")
+    add("--timeout", type=float, default=60.0, metavar="S", help="upstream timeout (default 60)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -188,11 +254,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 truth=args.truth,
             )
             return 0
+        if args.command == "har-info":
+            summary = load_summary(args.paths)
+            text = (
+                json.dumps(summary_json(summary), indent=1)
+                if args.json
+                else format_summary(summary)
+            )
+            print(text)
+            return 0
+        if args.command == "record":
+            config = RecordConfig(
+                upstream=args.upstream,
+                out=args.out,
+                host=args.host,
+                port=args.port,
+                redact=tuple(args.redact),
+                timeout=args.timeout,
+            )
+            record_forever(config)
+            return 0
         serve_forever(settings_from_args(args))
     except SpecError as error:
         subparser.error(f"argument {error.option}: {error.message}")
     except ReplayError as error:
-        subparser.error(f"argument --replay: {error}")
+        subparser.error(str(error) if args.command == "har-info" else f"argument --replay: {error}")
     except (MockServerError, OSError) as error:
         subparser.error(str(error))
     return 0

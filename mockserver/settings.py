@@ -8,6 +8,7 @@ spec syntax of `mockserver.specs`:
     rate_limit = "20/s,burst=5,scope=token"
     faults = "503=0.02,first=1"
     replay = ["recordings/"]          # relative to the TOML file
+    replay_timing = "recorded"        # or "model" (the default), or a factor such as "0.5x"
 
 A `[mockserver]` table holding the keys works too (handy inside a larger config file).
 """
@@ -15,6 +16,7 @@ A `[mockserver]` table holding the keys works too (handy inside a larger config 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +29,16 @@ from mockserver.latency import LatencyConfig
 from mockserver.ratelimit import RateLimitConfig
 from mockserver.specs import parse_faults, parse_latency, parse_rate_limit
 
-__all__ = ["SETTING_NAMES", "Settings", "load_settings_toml", "settings_from"]
+__all__ = [
+    "REPLAY_TIMING_NAMES",
+    "SETTING_NAMES",
+    "Settings",
+    "load_settings_toml",
+    "settings_from",
+]
+
+# --replay-timing words and the factor each stands for (None: the latency model decides).
+REPLAY_TIMING_NAMES: dict[str, float | None] = {"model": None, "recorded": 1.0}
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,9 @@ class Settings:
     faults: FaultConfig = field(default_factory=FaultConfig)
     replay: tuple[Path, ...] = ()
     replay_strict: bool = False
+    # None: replayed answers wait the latency model's delay; a number: the entry's recorded
+    # time times this factor ("recorded" is 1.0, "0.5x" halves it).
+    replay_timing: float | None = None
     admin_token: str | None = None
     token_ttl: float = 3600.0
     journal_size: int = 1000
@@ -142,6 +156,27 @@ def _replay(value: object, option: str, base: Path | None) -> object:
     return tuple(paths)
 
 
+def _replay_timing(value: object, option: str, base: Path | None) -> object:
+    if value is None:
+        return None
+    factor = value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in REPLAY_TIMING_NAMES:
+            return REPLAY_TIMING_NAMES[word]
+        try:
+            factor = float(word.removesuffix("x"))
+        except ValueError:
+            factor = math.nan
+    if (
+        isinstance(factor, bool)
+        or not isinstance(factor, int | float)
+        or not 0 <= factor < math.inf
+    ):
+        raise _fail(option, 'recorded, model or a factor such as "0.5x"', value)
+    return float(factor)
+
+
 _CONVERTERS: dict[str, _Converter] = {
     "host": _text,
     "port": _integer(0, 65535),
@@ -152,6 +187,7 @@ _CONVERTERS: dict[str, _Converter] = {
     "faults": _faults,
     "replay": _replay,
     "replay_strict": _flag,
+    "replay_timing": _replay_timing,
     "admin_token": _text,
     "token_ttl": _positive_number,
     "journal_size": _integer(0),
