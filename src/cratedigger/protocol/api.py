@@ -76,6 +76,60 @@ def track_id(obj: JsonObject, key: str, target: str) -> int:
 
 def candidate_from_track(obj: JsonObject, target: str) -> Candidate:
     """A complete Candidate from an API v4 track object (also embedded in track pages)."""
+    try:
+        return _well_formed(obj)
+    except (KeyError, TypeError, ValueError):
+        return _checked(obj, target)  # slower, field by field, with a precise error
+
+
+def _well_formed(obj: JsonObject) -> Candidate:
+    """The fast path for objects shaped exactly like Beatport's (every search row is)."""
+    release, key = obj["release"], obj["key"]
+    number, letter = key["camelot_number"], key["camelot_letter"]
+    sub_genre = obj["sub_genre"]
+    bpm, length = obj["bpm"], obj["length_ms"]
+    name, beatport_id = obj["name"], obj["id"]
+    artists = tuple(a["name"] for a in obj["artists"])
+    remixers = tuple(a["name"] for a in obj["remixers"])
+    texts = (
+        obj["mix_name"], obj["slug"], key["name"], letter, obj["genre"]["name"],
+        sub_genre["name"] if sub_genre is not None else None, release["label"]["name"],
+        release["name"], obj["new_release_date"], obj["publish_date"], obj["isrc"],
+    )  # fmt: skip
+    if (
+        type(beatport_id) is not int
+        or type(name) is not str
+        or type(bpm) not in (int, float)
+        or type(length) not in (int, float)
+        or type(number) is not int
+        or not letter
+        or any(v is not None and type(v) is not str for v in texts)
+        or any(type(a) is not str or not a for a in artists + remixers)
+    ):
+        raise TypeError("not the usual shape")
+    mix, slug, key_name, _, genre, sub, label, release_name, new_date, published, isrc = texts
+    return Candidate(
+        beatport_id=beatport_id,
+        name=name,
+        mix_name=mix or "",
+        artists=artists,
+        remixers=remixers,
+        slug=slug or "",
+        bpm=round(bpm),
+        key=key_name,
+        camelot=f"{number}{letter}",
+        genre=genre,
+        sub_genre=sub,
+        label=label,
+        release=release_name,
+        release_date=new_date or published,
+        isrc=isrc,
+        length_ms=round(length),
+        complete=True,
+    )
+
+
+def _checked(obj: JsonObject, target: str) -> Candidate:
     beatport_id = track_id(obj, "id", target)
     name = text(obj, "name")
     if name is None:

@@ -158,3 +158,17 @@ def test_wrong_shapes_raise_parse_error_naming_the_problem(
     with pytest.raises(ParseError, match=message) as raised:
         SOURCE.parse(request_, Response(200, body))
     assert raised.value.target == request_.target()
+
+
+def test_fast_path_agrees_with_the_checked_path() -> None:
+    """Every well-formed row parses the same through both paths (the fast one is for speed)."""
+    from cratedigger.protocol.api import _checked, _well_formed, candidate_from_track
+
+    rows = orjson.loads(recording("api-v4-search-tracks-strobe.json").read_bytes())["tracks"]
+    rows.append(orjson.loads(recording("api-v4-track-19431036.json").read_bytes()))
+    for row in rows:
+        assert _well_formed(row) == _checked(row, "t")
+    odd = dict(rows[0], isrc=12, sub_genre={"name": "Peak Time"})
+    with pytest.raises(TypeError):
+        _well_formed(odd)
+    assert candidate_from_track(odd, "t") == _checked(odd, "t")
