@@ -27,6 +27,44 @@ bench-all: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# pytest-benchmark suites (pure core, end to end per mode); not part of `make test`.
+bench-pytest: $(STAMP)
+	mkdir -p results/pytest-benchmark
+	$(PY) -m pytest bench/pytest_suite --benchmark-json=results/pytest-benchmark/benchmark.json
+
+# The full asv suite, saved under results/asv/ for this commit, then the site in results/html/.
+asv: $(STAMP)
+	$(VENV)/bin/asv machine --yes >/dev/null
+	$(VENV)/bin/asv run --python=same --set-commit-hash $$(git rev-parse HEAD) --show-stderr
+	$(VENV)/bin/asv publish
+
+# Every asv benchmark once (CI). Fails if one failed, whatever asv's exit status says.
+asv-quick: $(STAMP)
+	$(VENV)/bin/asv machine --yes >/dev/null
+	@mkdir -p .asv
+	@{ $(VENV)/bin/asv run --python=same --quick --show-stderr 2>&1; echo $$? >.asv/quick.status; } \
+		| tee .asv/quick.log
+	@if [ "$$(cat .asv/quick.status)" != 0 ] || grep -qwE 'failed|timeout' .asv/quick.log; then \
+		echo "asv-quick: some benchmarks failed (see above)"; exit 1; fi
+	@grep -q 'Running [1-9][0-9]* total benchmarks' .asv/quick.log \
+		|| { echo "asv-quick: asv ran no benchmarks"; exit 1; }
+
+# A bounded headless locust run against a mock this target starts; reports in results/load/.
+LOAD_USERS ?= 50
+LOAD_SPAWN_RATE ?= 10
+LOAD_TIME ?= 30s
+load: $(STAMP)
+	@mkdir -p results/load
+	@log=$$(mktemp); \
+	PYTHONUNBUFFERED=1 $(PY) -m mockserver serve --port 0 >$$log 2>&1 & mock=$$!; \
+	trap 'kill -INT $$mock 2>/dev/null; wait $$mock; rm -f $$log' EXIT; \
+	for i in $$(seq 1 150); do grep -q '^mockserver listening on ' $$log && break; sleep 0.2; done; \
+	url=$$(sed -n 's/^mockserver listening on //p' $$log); \
+	if [ -z "$$url" ]; then echo "load: the mock server did not start:"; cat $$log; exit 1; fi; \
+	$(VENV)/bin/locust -f bench/locustfile.py --host $$url --headless \
+		-u $(LOAD_USERS) -r $(LOAD_SPAWN_RATE) -t $(LOAD_TIME) --only-summary \
+		--csv results/load/mock --html results/load/report.html
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src mockserver tests bench
 	$(VENV)/bin/ruff format --check src mockserver tests bench

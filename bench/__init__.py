@@ -1,0 +1,1 @@
+"""Benchmarks: asv suites, pytest-benchmark suites, load tests and standalone measurements."""

@@ -1,0 +1,1 @@
+"""pytest-benchmark suites (`make bench-pytest`); outside tests/ so `make test` stays fast."""
