@@ -124,6 +124,10 @@ def _row(
         "cpu_time": session["cpu_time"],
         "requests": sent,
         "cpu_per_request_ms": 1000.0 * session["cpu_time"] / sent if sent else 0.0,
+        "cpu_per_track_ms": 1000.0 * session["cpu_time"] / max(1, session["tracks_done"]),
+        "parse_share": aggregate["total_parse_time"] / session["cpu_time"]
+        if session["cpu_time"]
+        else 0.0,
         "throughput_rps": sent / wall if wall else 0.0,
         "peak_rss_mb": session["peak_rss"] / 2**20,
         "rate_limited": session["rate_limited"],

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from cratedigger.harness.bench import run_scenario
-from cratedigger.harness.dashboard import text_table, verdict_lines, write_results
+from cratedigger.harness.dashboard import text_table, verdict_lines, write_index, write_results
 from cratedigger.harness.plots import write_plots
 from cratedigger.harness.scenarios import builtin_scenarios, load_scenario
 
@@ -69,6 +69,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     folder = args.out / scenario.name
     plots = write_plots(summary, folder)
     write_results(summary, folder, plots)
+    write_index(args.out)
     print(text_table(summary))
     for line in verdict_lines(summary):
         print(line)

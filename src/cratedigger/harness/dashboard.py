@@ -21,6 +21,8 @@ COLUMNS = (
     ("latency eff.", "latency_efficiency"),
     ("bound", "limiting"),
     ("CPU ms/req", "cpu_per_request_ms"),
+    ("CPU ms/track", "cpu_per_track_ms"),
+    ("parse %", "parse_share"),
     ("peak RSS MB", "peak_rss_mb"),
     ("req/s", "throughput_rps"),
     ("429s", "rate_limited"),
@@ -38,7 +40,7 @@ def _cell(key: str, row: dict[str, Any]) -> str:
         return "-"
     if key == "speedup":
         return f"{value:.1f}x"
-    if key in ("efficiency", "latency_efficiency"):
+    if key in ("efficiency", "latency_efficiency", "parse_share"):
         return f"{value:.0%}"
     if key == "rate_limited":
         return f"{value} ({row['rate_limited_share']:.1%})"
@@ -92,7 +94,9 @@ def definitions() -> str:
         "where the ideal is the largest of total request latency / concurrency, the longest "
         "track's chain of requests, requests beyond the burst / server rate limit, and the "
         "client CPU time (`bound` says which). latency eff.: the same with the latency bounds "
-        "alone. CPU ms/req: client CPU time per HTTP request sent. network %: summed network "
+        "alone. CPU ms/req and ms/track: client CPU time (all threads) per HTTP request sent "
+        "and per track; parse %: the share of that CPU time spent parsing answers. "
+        "network %: summed network "
         "time / summed query time (the analyzer's input); verdict: the analyzer's "
         "IMPLEMENT / SKIP / EVALUATE for that run alone."
     )
@@ -157,3 +161,52 @@ img{{max-width:48em}}code{{background:#eee;padding:.1em .3em}}</style></head><bo
 <a href="summary.json">summary.json</a> &middot; <a href="metrics/">metrics JSON</a></p>
 </body></html>
 """
+
+
+INDEX_ORDER = ("quick", "concurrency", "latency", "ratelimit", "faults", "scale")
+
+
+def write_index(results_root: Path) -> Path:
+    """results/README.md: every scenario measured so far, with its command and machine."""
+    summaries = []
+    for path in sorted(results_root.glob("*/summary.json")):
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if "scenario" in summary and "cases" in summary:
+            summaries.append(summary)
+    rank = {name: i for i, name in enumerate(INDEX_ORDER)}
+    summaries.sort(key=lambda s: (rank.get(s["scenario"], len(rank)), s["scenario"]))
+    parts = [
+        "# Measured results",
+        "",
+        "Each section below was written by the command shown in it, on the machine it names;",
+        "`make bench` reruns the quick scenario and rewrites its section. Column definitions:",
+        "",
+        definitions(),
+        "",
+    ]
+    for summary in summaries:
+        m = summary["machine"]
+        parts += [
+            f"## `{summary['scenario']}` ([details]({summary['scenario']}/README.md))",
+            "",
+            summary["description"],
+            "",
+            f"    {summary['command']}",
+            "",
+            f"Measured {summary['generated']} on {m['cpus']} CPUs, {m['memory_gb']} GiB, "
+            f"{m['platform']}, Python {m['python']}.",
+            "",
+            markdown_table(summary),
+            "",
+            *[f"- {line}" for line in verdict_lines(summary)],
+            "",
+        ]
+    path = results_root / "README.md"
+    extra = results_root / "README.extra.md"
+    if extra.exists():
+        parts += [extra.read_text(encoding="utf-8")]
+    write_bytes_atomic(path, "\n".join(parts).encode("utf-8"))
+    return path

@@ -1,0 +1,123 @@
+"""The bench harness's pure parts: scenarios as data, bounds, the tables it prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cratedigger.errors import InputError
+from cratedigger.harness.bounds import bounds, efficiency
+from cratedigger.harness.dashboard import markdown_table, text_table, verdict_lines
+from cratedigger.harness.scenarios import Case, builtin_scenarios, load_scenario
+
+
+def test_builtin_scenarios_cover_the_issue() -> None:
+    scenarios = builtin_scenarios()
+    assert {"quick", "latency", "concurrency", "ratelimit", "faults", "scale"} <= set(scenarios)
+    latency = scenarios["latency"]
+    assert [c.latency_ms for c in latency.cases] == [0, 20, 50, 100, 200]
+    assert [c.concurrency for c in scenarios["concurrency"].cases][0] == 1
+    assert max(c.concurrency for c in scenarios["concurrency"].cases) == 128
+    assert [c.server_rate for c in scenarios["ratelimit"].cases] == [5, 10, 20, 50]
+    assert max(c.tracks for c in scenarios["scale"].cases) == 10_000
+    quick = scenarios["quick"]
+    assert quick.cases[0].latency_spec == "lognormal:median=50ms,sigma=0.3"
+    assert quick.cases[1].rate_limit_spec == "20/s,burst=5"
+
+
+def test_case_names_follow_the_varied_parameter() -> None:
+    assert builtin_scenarios()["latency"].cases[2].name == "latency_ms-50"
+
+
+def test_custom_scenario_file(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        '[wan]\ndescription = "far away"\ndefaults = { tracks = 30, latency_ms = 150 }\n'
+        'cases = [{ name = "one", modes = ["async"], concurrency = 64 }]\n'
+        "[other]\ncases = []\n",
+        encoding="utf-8",
+    )
+    scenario = load_scenario(str(path))
+    assert scenario.name == "wan"
+    assert scenario.cases == (
+        Case("one", tracks=30, latency_ms=150, modes=("async",), concurrency=64),
+    )
+    assert load_scenario(f"{path}:other").cases == (Case("case-1"),)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[s]\ncases = [{ trakcs = 3 }]\n", "unknown parameter 'trakcs'"),
+        ('[s]\ncases = [{ modes = ["fast"] }]\n', "list of modes"),
+        ('[s]\ncases = [{ tracks = "many" }]\n', "s.cases[0].tracks"),
+        ("[s\n", "invalid TOML"),
+    ],
+)
+def test_bad_scenario_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="bad.toml") as info:
+        load_scenario(str(path))
+    assert message in str(info.value)
+
+
+def test_unknown_scenario_lists_the_builtins() -> None:
+    with pytest.raises(InputError, match="quick"):
+        load_scenario("nope")
+
+
+def metrics(
+    concurrency: int, cpu: float, spans: list[tuple[int | None, float, float]]
+) -> dict[str, Any]:
+    return {
+        "session_info": {"concurrency": concurrency, "cpu_time": cpu, "requests_sent": len(spans)},
+        "query_metrics": [
+            {"track_index": t, "start": s, "network_time": n, "attempts": 1} for t, s, n in spans
+        ],
+    }
+
+
+def test_bounds_take_the_largest_limit() -> None:
+    # Two tracks: track 0 makes two sequential 0.1 s requests, track 1 one.
+    doc = metrics(2, 0.05, [(0, 0.0, 0.1), (0, 0.1, 0.1), (1, 0.0, 0.1)])
+    b = bounds(doc)
+    assert b.latency == pytest.approx(0.15)
+    assert b.chain == pytest.approx(0.2)
+    assert b.ideal == pytest.approx(0.2) and b.limiting == "chain"
+    assert b.latency_bound == pytest.approx(0.2)
+    limited = bounds(doc, server_rate=1.0, server_burst=1)
+    assert limited.rate == 2.0 and limited.limiting == "rate"
+    assert bounds(metrics(1, 9.0, [(0, 0.0, 0.1)])).limiting == "cpu"
+    assert efficiency(0.5, 1.0) == 0.5 and efficiency(1.0, 0.0) == 0.0
+
+
+def summary() -> dict[str, Any]:
+    run = {
+        "mode": "async",
+        "concurrency": 16,
+        "wall_time": 1.0,
+        "speedup": 12.5,
+        "efficiency": 0.9,
+        "latency_efficiency": 0.91,
+        "limiting": "latency",
+        "cpu_per_request_ms": 1.5,
+        "cpu_per_track_ms": 2.0,
+        "parse_share": 0.1,
+        "peak_rss_mb": 60.0,
+        "throughput_rps": 250.0,
+        "rate_limited": 2,
+        "rate_limited_share": 0.01,
+        "network_percentage": 98.7,
+        "verdict": "IMPLEMENT",
+    }
+    return {"cases": [{"name": "c", "identical": True, "runs": [run]}]}
+
+
+def test_tables_show_each_run() -> None:
+    text = text_table(summary())
+    assert "12.5x" in text and "0.080x" in text and "90%" in text and "2 (1.0%)" in text
+    assert markdown_table(summary()).count("\n") == 2
+    assert verdict_lines(summary()) == ["c: results of async are identical"]
