@@ -51,7 +51,7 @@ def test_bench_runs_a_scenario_and_writes_results(tmp_path: Path) -> None:
         assert modes["sync"]["speedup"] == 1.0
         for run in modes.values():
             assert run["requests"] >= 12 and run["errors"] == 0
-            assert 0 < run["efficiency"] and run["verdict"] in ("IMPLEMENT", "SKIP", "EVALUATE")
+            assert run["efficiency"] > 0 and run["verdict"] in ("IMPLEMENT", "SKIP", "EVALUATE")
             assert (folder / "metrics" / run["metrics_file"]).is_file()
     for name in ("README.md", "index.html", "speedup-vs-latency_ms.png"):
         assert (folder / name).is_file()

@@ -18,7 +18,7 @@ def test_builtin_scenarios_cover_the_issue() -> None:
     assert {"quick", "latency", "concurrency", "ratelimit", "faults", "scale"} <= set(scenarios)
     latency = scenarios["latency"]
     assert [c.latency_ms for c in latency.cases] == [0, 20, 50, 100, 200]
-    assert [c.concurrency for c in scenarios["concurrency"].cases][0] == 1
+    assert scenarios["concurrency"].cases[0].concurrency == 1
     assert max(c.concurrency for c in scenarios["concurrency"].cases) == 128
     assert [c.server_rate for c in scenarios["ratelimit"].cases] == [5, 10, 20, 50]
     assert max(c.tracks for c in scenarios["scale"].cases) == 10_000
@@ -59,7 +59,7 @@ def test_custom_scenario_file(tmp_path: Path) -> None:
 def test_bad_scenario_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError, match="bad.toml") as info:
+    with pytest.raises(InputError, match=r"bad\.toml") as info:
         load_scenario(str(path))
     assert message in str(info.value)
 
