@@ -90,3 +90,18 @@ def test_core_module_imports_no_io_library(module: str) -> None:
 def test_the_probe_sees_an_io_import() -> None:
     assert "socket" in (imported_forbidden("http.client") or [])
     assert imported_forbidden("cratedigger.no_such_module") is None
+
+
+def test_public_names_resolve_lazily() -> None:
+    """Every name in cratedigger.__all__ resolves, and importing the package alone is light."""
+    code = (
+        "import sys, cratedigger\n"
+        "assert 'aiohttp' not in sys.modules and 'requests' not in sys.modules\n"
+        "missing = [n for n in cratedigger.__all__ if getattr(cratedigger, n, None) is None]\n"
+        "assert not missing, missing\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
