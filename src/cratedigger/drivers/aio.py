@@ -103,9 +103,13 @@ async def run_track(
     flow = match_flow(track, ctx.source, options.rules)
     step = start(flow)
     while isinstance(step, list):
-        replies: list[Reply] = await asyncio.gather(
-            *(run_exchange(exchange(r, ctx, index), transport, ctx) for r in step)
-        )
+        replies: list[Reply]
+        if len(step) == 1:  # most batches: no need for gather's task and future
+            replies = [await run_exchange(exchange(step[0], ctx, index), transport, ctx)]
+        else:
+            replies = await asyncio.gather(
+                *(run_exchange(exchange(r, ctx, index), transport, ctx) for r in step)
+            )
         step = advance(flow, replies)
     finish(ctx, index, track, step, started, on_result)
     return step
