@@ -161,7 +161,7 @@ def run_scenario(
     scenario: Scenario, results_root: Path, progress: Progress | None = None, command: str = ""
 ) -> dict[str, Any]:
     """Run every case and mode of `scenario`; returns the summary (also written by report)."""
-    folder = results_root / scenario.name
+    folder = results_root.resolve() / scenario.name  # the runs work in a temporary folder
     metrics_dir = folder / "metrics"
     metrics_dir.mkdir(parents=True, exist_ok=True)
     cases: list[dict[str, Any]] = []
