@@ -26,21 +26,26 @@ def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> Match
     pool: dict[int, tuple[Candidate, Score]] = {}  # each candidate is scored once
     queries = requests = 0
     early_exit = False
-    for query in build_queries(track)[: rules.max_queries]:
-        (reply,) = yield [source.search_request(query)]
-        queries += 1
-        requests += 1
-        if isinstance(reply, Failure):
-            # Any search lost for good makes the answer uncertain: report it, resume retries it.
-            return _error(track, reply, TrackStats(queries, requests, len(pool)))
-        for candidate in reply:
-            if candidate.beatport_id not in pool:
-                pool[candidate.beatport_id] = (
-                    candidate,
-                    score_candidate(prepared, candidate, rules),
-                )
-        if any(s.total >= rules.certain for _, s in pool.values()):
-            early_exit = True
+    for batch in _batches(build_queries(track)[: rules.max_queries], rules.search_batches):
+        replies = yield [source.search_request(query) for query in batch]
+        requests += len(batch)
+        # Replies are read in query order and reading stops where a sequential search would
+        # have stopped, so batching changes how many requests go out, never the result.
+        for reply in replies:
+            queries += 1
+            if isinstance(reply, Failure):
+                # A search lost for good makes the answer uncertain: report it; resume retries.
+                return _error(track, reply, TrackStats(queries, requests, len(pool)))
+            for candidate in reply:
+                if candidate.beatport_id not in pool:
+                    pool[candidate.beatport_id] = (
+                        candidate,
+                        score_candidate(prepared, candidate, rules),
+                    )
+            if any(s.total >= rules.certain for _, s in pool.values()):
+                early_exit = True
+                break
+        if early_exit:
             break
 
     ranked = order(pool.values())
@@ -62,6 +67,17 @@ def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> Match
 
     best, score = ranked[0]
     return _matched(track, best, score, TrackStats(queries, requests, len(pool), early_exit))
+
+
+def _batches(queries: Sequence[str], sizes: Sequence[int]) -> list[Sequence[str]]:
+    """Split the query variants into the batches `sizes` asks for; the last size repeats."""
+    out: list[Sequence[str]] = []
+    start, step = 0, 0
+    while start < len(queries):
+        size = sizes[min(step, len(sizes) - 1)]
+        out.append(queries[start : start + size])
+        start, step = start + size, step + 1
+    return out
 
 
 def _needs_detail(

@@ -81,6 +81,9 @@ class Rules:
     detail_candidates: int = 3  # how many incomplete top candidates to fetch details for
     detail_margin: float = 10.0  # ... if within this many points of the best
     max_queries: int = 4
+    # How many query variants go out together: the first alone (it settles ~99 % of tracks),
+    # then the rest at once, so a hard track waits two round trips instead of four.
+    search_batches: tuple[int, ...] = (1, 3)
     min_name: float = 85.0  # a title less similar than this is another song
     name_penalty: float = 25.0
     min_artists: float = 75.0  # artists less similar than this are other people
@@ -115,6 +118,8 @@ class Rules:
             raise InputError("rules: need 0 <= accept <= certain <= 100")
         if self.detail_candidates < 0 or self.max_queries < 1:
             raise InputError("rules: detail_candidates must be >= 0 and max_queries >= 1")
+        if not self.search_batches or min(self.search_batches) < 1:
+            raise InputError("rules: search_batches must be sizes >= 1")
         for lengths in (self.name_typo_lengths, self.artist_typo_lengths):
             if list(lengths) != sorted(lengths):
                 raise InputError(f"rules: typo lengths must be ascending, got {lengths}")
