@@ -1,23 +1,30 @@
 """The API v4 routes under /v4: account, search, track and release details, track lists.
 
 Handlers validate the query, ask the catalog or the search index, and splice the cached
-per-object JSON (`render_api`) into the response envelope. Every route but the token
-endpoint needs a live Bearer token. Paths without their trailing slash answer 301 to the
+per-object JSON (`render_api`) into the response envelope; a search answer is kept by host
+and target, so a repeated search is one join. Every route but the token endpoint needs a
+live Bearer token. Paths without their trailing slash answer 301 to the
 slashed path and unknown paths a JSON 404, as Beatport's Django stack does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from aiohttp import web
 
-from mockserver.auth import TOKEN_STORE, json_response, unauthorized
+from mockserver.auth import TOKEN_STORE, TokenStore, json_response, unauthorized
 from mockserver.catalog import Catalog
 from mockserver.errors import MockServerError
-from mockserver.render_api import ApiRenderer, page_count, page_envelope
+from mockserver.render_api import (
+    ApiRenderer,
+    LruCache,
+    page_count,
+    page_envelope,
+    page_envelope_parts,
+)
 from mockserver.search import SearchIndex
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -28,18 +35,30 @@ NOT_FOUND: Final = {"detail": "Not found."}
 INVALID_PAGE: Final = {"detail": "Invalid page."}
 TRACK_FILTERS: Final = ("name", "artist_name", "mix_name", "isrc")
 SEARCH_TYPES: Final = ("tracks", "releases")
+# Search answers kept by (host, target), as the parts to join: references to the cached
+# rows plus the envelope, a few hundred bytes an entry.
+SEARCH_CACHE_SIZE: Final = 1024
+
+SearchKey = tuple[str, str]
+
+
+def _search_cache() -> LruCache[SearchKey, list[bytes]]:
+    return LruCache(SEARCH_CACHE_SIZE)
 
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
-    """What the API handlers read: the catalog, its search index and the renderer."""
+    """What the API handlers read: the catalog, its search index and the renderer, and the
+    search answers already given (the same host and target give the same answer)."""
 
     catalog: Catalog
     index: SearchIndex
     renderer: ApiRenderer
+    searches: LruCache[SearchKey, list[bytes]] = field(default_factory=_search_cache)
 
 
 API_CONTEXT: Final = web.AppKey("api_context", ApiContext)
+ApiHandler = Callable[[web.Request, ApiContext], Awaitable[web.StreamResponse]]
 
 
 class _BadParam(MockServerError):
@@ -72,15 +91,20 @@ def _paging(query: Mapping[str, str]) -> tuple[int, int]:
     return page, per_page
 
 
-def _authenticated(handler: Handler) -> Handler:
-    """Refuse the request with Beatport's 401 unless it carries a live Bearer token."""
+def _route(handler: ApiHandler, context: ApiContext) -> Handler:
+    """`handler` bound to `context`, refusing the request with Beatport's 401 unless it
+    carries a live Bearer token."""
+    store: TokenStore | None = None  # the app's, looked up once: this is every request's path
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        problem = request.app[TOKEN_STORE].check(request.headers.get("Authorization"))
+        nonlocal store
+        if store is None:
+            store = request.app[TOKEN_STORE]
+        problem = store.check(request.headers.get("Authorization"))
         if problem is not None:
             return unauthorized(problem)
         try:
-            return await handler(request)
+            return await handler(request, context)
         except _BadParam as bad:
             return json_response({bad.field: [bad.message]}, status=400)
 
@@ -117,8 +141,7 @@ def _paginated(
     return _json_bytes(body)
 
 
-@_authenticated
-async def _account(request: web.Request) -> web.StreamResponse:
+async def _account(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
     username = request.app[TOKEN_STORE].username(request.headers["Authorization"])
     return json_response(
         {
@@ -137,28 +160,47 @@ async def _account(request: web.Request) -> web.StreamResponse:
     )
 
 
-@_authenticated
-async def _search(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[API_CONTEXT]
-    query = request.query
-    page, per_page = _paging(query)
-    kind = query.get("type") or "tracks"
-    if kind not in SEARCH_TYPES:
-        raise _BadParam("type", f'"{kind}" is not a valid choice.')
-    text = query.get("q", "").strip()
-    rows: Sequence[object]
-    if kind == "tracks":
-        tracks = ctx.index.search_tracks(text, page, per_page)
-        rows, count = ctx.renderer.search_rows(tracks.items), tracks.count
-    else:
-        releases = ctx.index.search_releases(text, page, per_page)
-        rows, count = [ctx.renderer.release_row(r) for r in releases.items], releases.count
-    return _paginated(request, kind, rows, count, page, per_page, {"order": [kind]})
+async def _search(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
+    # The answer is a function of the host (in the links) and the target: repeats skip
+    # the parsing, the search and the rendering. Only 200s are kept.
+    key = (request.host, request.raw_path)
+    parts = ctx.searches.get(key)
+    if parts is None:
+        query = request.query
+        page, per_page = _paging(query)
+        kind = query.get("type") or "tracks"
+        if kind not in SEARCH_TYPES:
+            raise _BadParam("type", f'"{kind}" is not a valid choice.')
+        text = query.get("q", "").strip()
+        rows: list[bytes]
+        if kind == "tracks":
+            tracks = ctx.index.search_tracks(text, page, per_page)
+            rows, count = ctx.renderer.search_row_bytes(tracks.items), tracks.count
+        else:
+            releases = ctx.index.search_releases(text, page, per_page)
+            rows, count = (
+                [ctx.renderer.release_row_bytes(r) for r in releases.items],
+                releases.count,
+            )
+        if page > page_count(count, per_page):
+            return json_response(INVALID_PAGE, status=404)
+        path, _, raw_query = request.raw_path.partition("?")
+        parts = page_envelope_parts(
+            kind,
+            rows,
+            count=count,
+            page=page,
+            per_page=per_page,
+            host=request.host,
+            path=path,
+            raw_query=raw_query,
+            extra={"order": [kind]},
+        )
+        ctx.searches.put(key, parts)
+    return _json_bytes(b"".join(parts))
 
 
-@_authenticated
-async def _track_list(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[API_CONTEXT]
+async def _track_list(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
     page, per_page = _paging(request.query)
     filters = {name: request.query[name] for name in TRACK_FILTERS if request.query.get(name)}
     tracks = ctx.catalog.find_tracks(**filters)
@@ -167,27 +209,25 @@ async def _track_list(request: web.Request) -> web.StreamResponse:
     return _paginated(request, "results", rows, len(tracks), page, per_page)
 
 
-@_authenticated
-async def _track_detail(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[API_CONTEXT]
-    track = ctx.catalog.track(int(request.match_info["track_id"]))
-    if track is None:
-        return json_response(NOT_FOUND, status=404)
-    return _json_bytes(ctx.renderer.track_json(track))
+async def _track_detail(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
+    track_id = int(request.match_info["track_id"])
+    body = ctx.renderer.cached_track_json(track_id)  # a hit needs no catalog lookup
+    if body is None:
+        track = ctx.catalog.track(track_id)
+        if track is None:
+            return json_response(NOT_FOUND, status=404)
+        body = ctx.renderer.track_json(track)
+    return _json_bytes(body)
 
 
-@_authenticated
-async def _release_detail(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[API_CONTEXT]
+async def _release_detail(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
     release = ctx.catalog.release(int(request.match_info["release_id"]))
     if release is None:
         return json_response(NOT_FOUND, status=404)
     return _json_bytes(ctx.renderer.release_json(release))
 
 
-@_authenticated
-async def _release_tracks(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[API_CONTEXT]
+async def _release_tracks(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
     release = ctx.catalog.release(int(request.match_info["release_id"]))
     if release is None:
         return json_response(NOT_FOUND, status=404)
@@ -197,6 +237,16 @@ async def _release_tracks(request: web.Request) -> web.StreamResponse:
     tracks = [t for t in (ctx.catalog.track(i) for i in ids) if t is not None]
     rows = [ctx.renderer.track_fragment(t) for t in tracks]
     return _paginated(request, "results", rows, len(release.track_ids), page, per_page)
+
+
+_ROUTES: Final[tuple[tuple[str, ApiHandler], ...]] = (
+    ("/v4/my/account/", _account),
+    ("/v4/catalog/search/", _search),
+    ("/v4/catalog/tracks/", _track_list),
+    (r"/v4/catalog/tracks/{track_id:\d+}/", _track_detail),
+    (r"/v4/catalog/releases/{release_id:\d+}/", _release_detail),
+    (r"/v4/catalog/releases/{release_id:\d+}/tracks/", _release_tracks),
+)
 
 
 @web.middleware
@@ -218,10 +268,5 @@ async def api_path_middleware(request: web.Request, handler: Handler) -> web.Str
 def add_api_routes(app: web.Application, context: ApiContext) -> None:
     """Register the /v4 catalog and account routes (the token route is in `auth`)."""
     app[API_CONTEXT] = context
-    router = app.router
-    router.add_get("/v4/my/account/", _account)
-    router.add_get("/v4/catalog/search/", _search)
-    router.add_get("/v4/catalog/tracks/", _track_list)
-    router.add_get(r"/v4/catalog/tracks/{track_id:\d+}/", _track_detail)
-    router.add_get(r"/v4/catalog/releases/{release_id:\d+}/", _release_detail)
-    router.add_get(r"/v4/catalog/releases/{release_id:\d+}/tracks/", _release_tracks)
+    for path, handler in _ROUTES:
+        app.router.add_get(path, _route(handler, context))

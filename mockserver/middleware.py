@@ -66,6 +66,18 @@ def route_of(method: str, path: str) -> str:
     return (match.lastgroup or "other") if match else "other"
 
 
+def _target(request: web.Request) -> str:
+    """`request.path_qs` (the journal's target) without re-serializing the parsed URL.
+
+    For an origin-form target with no fragment, no empty query and no leading "//", aiohttp's
+    path_qs is the raw target itself; only the other cases need building.
+    """
+    raw = request.raw_path
+    if raw[:1] == "/" and raw[1:2] != "/" and raw[-1:] != "?" and "#" not in raw:
+        return raw
+    return request.path_qs
+
+
 class _Outcome:
     """What happened to one request, filled in as it goes, for stats and the journal."""
 
@@ -254,7 +266,7 @@ async def _serve(
         duration = clock() - start
         stats.end(route, outcome.status, outcome.delay, duration, outcome.fault)
         state.journal.record(
-            start - stats.born, request.method, request.path_qs, route, outcome.status,
+            start - stats.born, request.method, _target(request), route, outcome.status,
             outcome.delay, duration, outcome.bytes, request.remote, outcome.fault,
         )  # fmt: skip
 
@@ -287,7 +299,7 @@ async def _serve_plain(
         duration = clock() - start
         stats.end(route, status, None, duration, None)
         state.journal.record(
-            start - stats.born, request.method, request.path_qs, route, status,
+            start - stats.born, request.method, _target(request), route, status,
             None, duration, size, request.remote, None,
         )  # fmt: skip
 

@@ -4,7 +4,8 @@ Every `url` field inside an object points at `api_base` (by default the real
 "https://api.beatport.com/v4"), never at the mock's own host: the objects are then the same
 bytes for every request, so each one is rendered once and cached, and real clients only read
 ids from them anyway. Pagination links (`next`/`previous`) are per request and do use the
-request's host; see `page_envelope`.
+request's host; see `page_envelope`. `splice` builds a response around cached pieces by
+reference, so a big answer is copied once, when it is joined.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Final, Generic, TypeVar
 
 import orjson
@@ -22,6 +24,7 @@ import orjson
 from mockserver.model import Artist, Genre, Key, Label, Release, SubGenre, Track
 
 JsonObject = dict[str, Any]
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 API_BASE: Final = "https://api.beatport.com/v4"
@@ -104,6 +107,10 @@ class RenderCache(Generic[V]):
         self._maxsize = maxsize
         self._items: dict[int, V] = {}
 
+    def peek(self, key: int) -> V | None:
+        """The value for `key` if it is cached, else None."""
+        return self._items.get(key)
+
     def get(self, key: int, make: Callable[[], V]) -> V:
         """The value for `key`, made by `make()` the first time."""
         try:
@@ -114,6 +121,35 @@ class RenderCache(Generic[V]):
                 del self._items[next(iter(self._items))]
             self._items[key] = value
             return value
+
+
+class LruCache(Generic[K, V]):
+    """A bounded map that forgets its least recently used entry first."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        """The value for `key` (now the most recently used), or None."""
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        """Keep `value` for `key`, forgetting the least recently used entry if full."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        if len(self._items) > self._maxsize:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# Dates repeat across a release's tracks: the parse and format need not.
+_days_before: Final = lru_cache(maxsize=4096)(days_before)
 
 
 class ApiRenderer:
@@ -129,10 +165,22 @@ class ApiRenderer:
         self._track_lookup = track_lookup
         self._base = api_base
         self._track_json: RenderCache[bytes] = RenderCache(cache_size)
-        self._row_json: RenderCache[orjson.Fragment] = RenderCache(cache_size)
+        self._row_json: RenderCache[bytes] = RenderCache(cache_size)
         self._release_json: RenderCache[bytes] = RenderCache(cache_size)
         # Dicts weigh ~10x their JSON: keep only the recent ones (rows are built from them).
         self._track_dict: RenderCache[JsonObject] = RenderCache(max(1, cache_size // 20))
+        # The parts a track shares with others (artists, label, release...), rendered once:
+        # inside the cached, never mutated track dicts only. Keyed by (kind, id).
+        self._shared: dict[tuple[str, int], JsonObject] = {}
+        self._shared_size = cache_size
+        self._shared_keys: dict[str, Callable[[Any], JsonObject]] = {
+            "artist": self.artist,
+            "label": self.label,
+            "genre": self.genre,
+            "sub_genre": self.genre,
+            "key": self.key,
+            "release": self._release_ref,
+        }
 
     # -- small objects -------------------------------------------------------------------
 
@@ -182,6 +230,25 @@ class ApiRenderer:
     def _aux(self, table: str, ident: int, name: str) -> JsonObject:
         return {"id": ident, "name": name, "url": f"{self._base}/auxiliary/{table}/{ident}/"}
 
+    def _release_ref(self, release: Release) -> JsonObject:
+        return {
+            "id": release.id,
+            "name": release.name,
+            "image": image("release", release.id, release.image_uuid, "500x500"),
+            "label": self._part("label", release.label),
+            "slug": release.slug,
+        }
+
+    def _part(self, kind: str, value: Any) -> JsonObject:
+        """The shared rendering of an object many tracks refer to (never mutated)."""
+        key = (kind, value.id)
+        found = self._shared.get(key)
+        if found is None:
+            found = self._shared[key] = self._shared_keys[kind](value)
+            if len(self._shared) > self._shared_size:
+                del self._shared[next(iter(self._shared))]
+        return found
+
     # -- tracks --------------------------------------------------------------------------
 
     def track(self, track: Track) -> JsonObject:
@@ -194,8 +261,9 @@ class ApiRenderer:
         period_id, period_text, period_days = exclusive_period(track.id)
         exclusive = period_days > 0
         sample_start = (track.length_ms * 2 // 5) // 1000 * 1000
+        part = self._part
         return {
-            "artists": [self.artist(a) for a in track.artists],
+            "artists": [part("artist", a) for a in track.artists],
             "audio_format": None,
             "available_worldwide": track.id % 4 != 0,
             "bpm": track.bpm,
@@ -205,7 +273,7 @@ class ApiRenderer:
             "desc": "",
             "enabled": True,
             "encode_status": "CONVERTED",
-            "encoded_date": f"{days_before(track.publish_date, 19)}T14:35:53-06:00",
+            "encoded_date": f"{_days_before(track.publish_date, 19)}T14:35:53-06:00",
             "exclusive": exclusive,
             "exclusive_period": {
                 "days": period_days,
@@ -216,7 +284,7 @@ class ApiRenderer:
             "free_downloads": [],
             "free_download_start_date": None,
             "free_download_end_date": None,
-            "genre": self.genre(track.genre),
+            "genre": part("genre", track.genre),
             "hidden": False,
             "id": track.id,
             "image": image("track", track.id, track.image_uuid, "1500x250", "png"),
@@ -226,7 +294,7 @@ class ApiRenderer:
             "is_dj_edit": False,
             "is_classic": release.date < "2010-01-01",
             "isrc": track.isrc,
-            "key": self.key(track.key),
+            "key": part("key", track.key),
             "label_track_identifier": str(stable_int("lti", track.id, 9_000_000)),
             "length": length_text(track.length_ms),
             "length_ms": track.length_ms,
@@ -235,27 +303,25 @@ class ApiRenderer:
             "new_release_date": release.date,
             "number": track.number,
             "pre_order": False,
-            "pre_order_date": days_before(release.date, 8),
+            "pre_order_date": _days_before(release.date, 8),
             "price": dict(_PRICE),
             "publish_date": track.publish_date,
             "publish_status": "published",
-            "release": {
-                "id": release.id,
-                "name": release.name,
-                "image": image("release", release.id, release.image_uuid, "500x500"),
-                "label": self.label(release.label),
-                "slug": release.slug,
-            },
-            "remixers": [self.artist(a) for a in track.remixers],
+            "release": part("release", release),
+            "remixers": [part("artist", a) for a in track.remixers],
             "sale_type": self._aux("sale-types", 1, "purchase"),
             "sample_url": f"{SAMPLES_BASE}/{track.image_uuid}.LOFI.mp3",
             "sample_start_ms": sample_start,
             "sample_end_ms": min(track.length_ms, sample_start + 120_000),
             "slug": track.slug,
-            "sub_genre": None if track.sub_genre is None else self.genre(track.sub_genre),
+            "sub_genre": None if track.sub_genre is None else part("sub_genre", track.sub_genre),
             "was_ever_exclusive": exclusive or track.id % 5 == 0,
             "is_hype": track.id % 11 == 0,
         }
+
+    def cached_track_json(self, track_id: int) -> bytes | None:
+        """The serialized track detail if it is already rendered, else None."""
+        return self._track_json.peek(track_id)
 
     def track_json(self, track: Track) -> bytes:
         """The serialized track detail, rendered once per id."""
@@ -263,13 +329,17 @@ class ApiRenderer:
 
     def search_rows(self, tracks: Sequence[Track]) -> list[orjson.Fragment]:
         """Tracks as rows of /v4/catalog/search/ (the detail minus a few keys, plus `url`)."""
+        return [orjson.Fragment(row) for row in self.search_row_bytes(tracks)]
+
+    def search_row_bytes(self, tracks: Sequence[Track]) -> list[bytes]:
+        """`search_rows` as the serialized bytes, rendered once per id."""
         get, make = self._row_json.get, self._search_row
         return [get(t.id, partial(make, t)) for t in tracks]
 
-    def _search_row(self, track: Track) -> orjson.Fragment:
+    def _search_row(self, track: Track) -> bytes:
         row = {k: v for k, v in self.track(track).items() if k not in _SEARCH_ROW_DROPS}
         row["url"] = f"{self._base}/catalog/tracks/{track.id}/"
-        return orjson.Fragment(orjson.dumps(row))
+        return orjson.dumps(row)
 
     def track_fragment(self, track: Track) -> orjson.Fragment:
         """The track detail as an orjson fragment, to embed in list responses."""
@@ -323,9 +393,13 @@ class ApiRenderer:
 
     def release_row(self, release: Release) -> orjson.Fragment:
         """A release as a row of /v4/catalog/search/?type=releases (detail plus `url`)."""
+        return orjson.Fragment(self.release_row_bytes(release))
+
+    def release_row_bytes(self, release: Release) -> bytes:
+        """`release_row` as the serialized bytes."""
         body = self.release_json(release)
         url = orjson.dumps(f"{self._base}/catalog/releases/{release.id}/")
-        return orjson.Fragment(body[:-1] + b',"url":' + url + b"}")
+        return body[:-1] + b',"url":' + url + b"}"
 
 
 def page_count(count: int, per_page: int) -> int:
@@ -349,6 +423,25 @@ def page_links(
     )
 
 
+def _envelope(
+    items_key: str,
+    items: Sequence[object],
+    count: int,
+    page: int,
+    per_page: int,
+    links: tuple[str | None, str | None],
+    extra: Mapping[str, object] | None,
+) -> JsonObject:
+    body: JsonObject = {items_key: items}
+    if extra:
+        body.update(extra)
+    body["next"], body["previous"] = links
+    body["count"] = count
+    body["page"] = f"{page}/{page_count(count, per_page)}"
+    body["per_page"] = per_page
+    return body
+
+
 def page_envelope(
     items_key: str,
     items: Sequence[object],
@@ -362,12 +455,65 @@ def page_envelope(
     extra: Mapping[str, object] | None = None,
 ) -> bytes:
     """A paginated response: {items_key: [...], next, previous, count, page "n/N", per_page}."""
-    pages = page_count(count, per_page)
-    body: JsonObject = {items_key: items}
-    if extra:
-        body.update(extra)
-    body["next"], body["previous"] = page_links(host, path, raw_query, page, pages, per_page)
-    body["count"] = count
-    body["page"] = f"{page}/{pages}"
-    body["per_page"] = per_page
-    return orjson.dumps(body)
+    links = page_links(host, path, raw_query, page, page_count(count, per_page), per_page)
+    return orjson.dumps(_envelope(items_key, items, count, page, per_page, links, extra))
+
+
+def page_envelope_parts(
+    items_key: str,
+    items: Sequence[bytes],
+    *,
+    count: int,
+    page: int,
+    per_page: int,
+    host: str,
+    path: str,
+    raw_query: str,
+    extra: Mapping[str, object] | None = None,
+) -> list[bytes]:
+    """`page_envelope` around serialized `items`, as parts to join (see `splice`)."""
+    links = page_links(host, path, raw_query, page, page_count(count, per_page), per_page)
+    spliced = [Spliced(item) for item in items]
+    return splice(_envelope(items_key, spliced, count, page, per_page, links, extra))
+
+
+# -- splicing: big serialized pieces joined into a response by reference ----------------------
+
+# orjson never writes a NUL byte (it escapes control characters), so NULs can mark places.
+MARK: Final = b"\x00"
+
+
+class Spliced:
+    """Serialized JSON, kept as byte strings, that `splice` places without copying."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: bytes) -> None:
+        self.parts = parts
+
+
+def splice(value: object) -> list[bytes]:
+    """`value` as JSON in parts whose join is `orjson.dumps(value)`, each `Spliced` object's
+    parts among them as they are (no copy: cached pieces stay shared).
+
+    A NUL-delimited name inside an `orjson.Fragment` (b'"\\x00name\\x00"') is a hole: it comes
+    back as its own part, b"\\x00name", for the caller to replace before joining.
+    """
+    spliced: list[tuple[bytes, ...]] = []
+
+    def place(obj: object) -> orjson.Fragment:
+        if isinstance(obj, Spliced):
+            spliced.append(obj.parts)
+            return orjson.Fragment(MARK + b"%d" % (len(spliced) - 1) + MARK)
+        raise TypeError(f"Type is not JSON serializable: {type(obj).__name__}")
+
+    parts: list[bytes] = []
+    for i, piece in enumerate(orjson.dumps(value, default=place).split(MARK)):
+        if not i % 2:
+            if piece:
+                parts.append(piece)
+        elif piece.isdigit():
+            parts.extend(spliced[int(piece)])
+        else:
+            parts.append(MARK + piece)
+    return parts

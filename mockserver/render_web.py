@@ -5,7 +5,10 @@ Search pages use the website's own search schema (`track_id`, `track_name`, `key
 track object (recordings/web-track-page-next-data-6389004.json), whose `url` fields point at
 the internal API host as on the real site. The page shell (styles, header, footer and the
 big i18n store) is generated once from a seed: pages weigh what real ones do (100-250 KB),
-so a client's parse cost is realistic, while a request only serializes its own data.
+so a client's parse cost is realistic. A page is rendered once into a PageTemplate: its
+parts, which reference the shared shell and the cached rows rather than copy them, and holes
+for what changes on every request (trace ids, access token, timestamp); serving it again is
+one join.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import random
 import secrets
 import string
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Final
 
@@ -24,10 +27,14 @@ import orjson
 from mockserver.model import Artist, Genre, Label, Track
 from mockserver.render_api import (
     CACHE_SIZE,
+    MARK,
     MEDIA_BASE,
     ApiRenderer,
     JsonObject,
+    LruCache,
     RenderCache,
+    Spliced,
+    splice,
     stable_int,
     stable_uuid,
 )
@@ -94,6 +101,42 @@ def _score_prefix(rank: int) -> bytes:
     return b'{"score":%r,' % score(rank)
 
 
+# Pages kept as templates (track pages, `_next/data` routes): small, they share the big parts.
+TEMPLATE_CACHE_SIZE: Final = 1024
+# What differs on every request; cached pages keep holes for these (see PageTemplate).
+_FRESH: Final[dict[bytes, Callable[[], bytes]]] = {
+    MARK + b"trace": lambda: secrets.token_hex(16).encode(),
+    MARK + b"span": lambda: secrets.token_hex(8).encode(),
+    MARK + b"token": lambda: secrets.token_urlsafe(20).encode(),
+    MARK + b"now": lambda: b"%d" % int(time.time() * 1000),
+}
+
+
+def _hole(name: str) -> bytes:
+    return MARK + name.encode() + MARK
+
+
+class PageTemplate:
+    """A page rendered once, with holes for the values that differ on every request."""
+
+    __slots__ = ("_holes", "_parts")
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self._parts = parts
+        self._holes = tuple((i, part) for i, part in enumerate(parts) if part[:1] == MARK)
+
+    def render(self) -> bytes:
+        """The page with fresh values in its holes (one value per name and page)."""
+        parts = self._parts.copy()
+        fresh: dict[bytes, bytes] = {}
+        for index, name in self._holes:
+            value = fresh.get(name)
+            if value is None:
+                value = fresh[name] = _FRESH[name]()
+            parts[index] = value
+        return b"".join(parts)
+
+
 class WebRenderer:
     """Builds the website's pages and `_next/data` JSON; caches per-track rows."""
 
@@ -101,7 +144,9 @@ class WebRenderer:
         self._api = api
         self._shell = shell
         self._rows: RenderCache[bytes] = RenderCache(CACHE_SIZE)
-        self._details: RenderCache[orjson.Fragment] = RenderCache(CACHE_SIZE)
+        self._details: RenderCache[bytes] = RenderCache(CACHE_SIZE)
+        self._track_pages: LruCache[tuple[int, str], PageTemplate] = LruCache(TEMPLATE_CACHE_SIZE)
+        self._next_routes: LruCache[int, PageTemplate] = LruCache(TEMPLATE_CACHE_SIZE)
         self._not_found = self._render_not_found()
 
     # -- rows of the website's search schema ---------------------------------------------
@@ -113,6 +158,14 @@ class WebRenderer:
         get, make = self._rows.get, self._track_row_tail
         return [
             orjson.Fragment(_score_prefix(first_rank + i) + get(t.id, partial(make, t)))
+            for i, t in enumerate(tracks)
+        ]
+
+    def track_row_parts(self, tracks: Sequence[Track], first_rank: int = 0) -> list[Spliced]:
+        """`track_rows` as parts for `search_template`, which places them without a copy."""
+        get, make = self._rows.get, self._track_row_tail
+        return [
+            Spliced(_score_prefix(first_rank + i), get(t.id, partial(make, t)))
             for i, t in enumerate(tracks)
         ]
 
@@ -180,35 +233,59 @@ class WebRenderer:
     def search_page(self, *, path: str, query: str, query_key: str, data: JsonObject) -> bytes:
         """A search page (/search or /search/tracks) around the search `data` object, whose
         rows must be script-safe fragments (`track_rows`, `script_fragment`)."""
-        extra = {"accessToken": secrets.token_urlsafe(20), "query": script_fragment(query)}
-        props = self._page_props(path, extra)
-        props["dehydratedState"] = _dehydrated(query_key, data)
-        props["_nextI18Next"] = self._shell.i18n
+        return self.search_template(path=path, query=query, query_key=query_key, data=data).render()
+
+    def search_template(
+        self, *, path: str, query: str, query_key: str, data: JsonObject
+    ) -> PageTemplate:
+        """`search_page` as a template to render again and again; `data` may also hold
+        `track_row_parts`."""
+        extra = {"accessToken": orjson.Fragment(b'"' + _hole("token") + b'"')}
+        extra["query"] = script_fragment(query)
+        props = self._page_props(path, extra, fresh=False)
+        props["dehydratedState"] = _dehydrated(query_key, data, orjson.Fragment(_hole("now")))
+        props["_nextI18Next"] = Spliced(self._shell.i18n_json)
         next_data = self._next_data(props, path, script_fragment({"q": query}))
         title = f"{query} :: Beatport" if query else "Search :: Beatport"
-        return self._shell.page(title, f"{path}?q={query}", orjson.dumps(next_data))
+        return self._shell.template(title, f"{path}?q={query}", next_data)
 
     def track_props(self, track: Track) -> JsonObject:
         """The track page's pageProps: the query cache and `track`, both the API object."""
-        detail = self._details.get(track.id, lambda: script_fragment(self._api.track(track)))
-        props = self._page_props("/track/[description]/[id]", {})
-        props["dehydratedState"] = _dehydrated(f"track-{track.id}", detail)
+        return self._track_props(track, fresh=True)
+
+    def _track_props(self, track: Track, *, fresh: bool) -> JsonObject:
+        # Fresh: real values for this request; else holes for PageTemplate to fill.
+        detail_json = self._details.get(track.id, lambda: script_safe(self._api.track(track)))
+        detail = orjson.Fragment(detail_json) if fresh else Spliced(detail_json)
+        props = self._page_props("/track/[description]/[id]", {}, fresh=fresh)
+        updated = None if fresh else orjson.Fragment(_hole("now"))
+        props["dehydratedState"] = _dehydrated(f"track-{track.id}", detail, updated)
         props["track"] = detail
-        props["_nextI18Next"] = self._shell.i18n
+        props["_nextI18Next"] = self._shell.i18n if fresh else Spliced(self._shell.i18n_json)
         return props
 
     def track_page(self, track: Track, slug: str) -> bytes:
         """The track page /track/{slug}/{id}."""
-        query = script_fragment({"description": slug, "id": str(track.id)})
-        next_data = self._next_data(self.track_props(track), "/track/[description]/[id]", query)
-        names = ", ".join(track.artist_names)
-        title = f"{names} - {track.title} [{track.release.label.name}] | Beatport"
-        canonical = f"/track/{track.slug}/{track.id}"
-        return self._shell.page(title, canonical, orjson.dumps(next_data))
+        template = self._track_pages.get((track.id, slug))
+        if template is None:
+            query = script_fragment({"description": slug, "id": str(track.id)})
+            props = self._track_props(track, fresh=False)
+            next_data = self._next_data(props, "/track/[description]/[id]", query)
+            names = ", ".join(track.artist_names)
+            title = f"{names} - {track.title} [{track.release.label.name}] | Beatport"
+            canonical = f"/track/{track.slug}/{track.id}"
+            template = self._shell.template(title, canonical, next_data)
+            self._track_pages.put((track.id, slug), template)
+        return template.render()
 
     def next_data_route(self, track: Track) -> bytes:
         """The `_next/data/<buildId>/track/<slug>/<id>.json` body of a client-side navigation."""
-        return orjson.dumps({"pageProps": self.track_props(track), "__N_SSP": True})
+        template = self._next_routes.get(track.id)
+        if template is None:
+            props = self._track_props(track, fresh=False)
+            template = PageTemplate(splice({"pageProps": props, "__N_SSP": True}))
+            self._next_routes.put(track.id, template)
+        return template.render()
 
     def not_found_page(self) -> bytes:
         """The 404 page; the same bytes every time."""
@@ -226,17 +303,23 @@ class WebRenderer:
         }
         return self._shell.page("Page not found :: Beatport", "/404", orjson.dumps(next_data))
 
-    def _page_props(self, page: str, extra: JsonObject) -> JsonObject:
-        trace = secrets.token_hex(16)
-        baggage = (
+    def _page_props(self, page: str, extra: JsonObject, *, fresh: bool = True) -> JsonObject:
+        before = (
             f"sentry-environment=production,sentry-release={BUILD_ID},"
-            f"sentry-public_key=ac053d08206c40feaaa94212ec8c18db,sentry-trace_id={trace},"
-            f"sentry-sample_rate=0.001,sentry-transaction={page},sentry-sampled=false"
+            "sentry-public_key=ac053d08206c40feaaa94212ec8c18db,sentry-trace_id="
         )
-        props: JsonObject = {
-            "_sentryTraceData": f"{trace}-{secrets.token_hex(8)}-0",
-            "_sentryBaggage": baggage,
-        }
+        after = f",sentry-sample_rate=0.001,sentry-transaction={page},sentry-sampled=false"
+        trace_data: object
+        baggage: object
+        if fresh:
+            trace = secrets.token_hex(16)
+            trace_data = f"{trace}-{secrets.token_hex(8)}-0"
+            baggage = before + trace + after
+        else:  # the same JSON strings, with holes where the random ids go
+            trace_data = orjson.Fragment(b'"' + _hole("trace") + b"-" + _hole("span") + b'-0"')
+            quoted = orjson.dumps(before)[:-1] + _hole("trace") + orjson.dumps(after)[1:]
+            baggage = orjson.Fragment(quoted)
+        props: JsonObject = {"_sentryTraceData": trace_data, "_sentryBaggage": baggage}
         props.update(extra)
         return props
 
@@ -258,8 +341,9 @@ class WebRenderer:
         }
 
 
-def _dehydrated(key: str, data: object) -> JsonObject:
-    """A react-query dehydrated cache holding one successful query."""
+def _dehydrated(key: str, data: object, updated_at: object = None) -> JsonObject:
+    """A react-query dehydrated cache holding one successful query (updated now, unless
+    `updated_at` says otherwise)."""
     return {
         "mutations": [],
         "queries": [
@@ -267,7 +351,7 @@ def _dehydrated(key: str, data: object) -> JsonObject:
                 "state": {
                     "data": data,
                     "dataUpdateCount": 1,
-                    "dataUpdatedAt": int(time.time() * 1000),
+                    "dataUpdatedAt": int(time.time() * 1000) if updated_at is None else updated_at,
                     "error": None,
                     "errorUpdateCount": 0,
                     "errorUpdatedAt": 0,
@@ -384,16 +468,29 @@ class PageShell:
     ) -> None:
         # Sized like beatport.com's pages: ~45 KB of styles, ~30 KB of markup, ~48 KB of i18n.
         rng = random.Random(seed)
-        self.i18n = script_fragment(_translations(rng, i18n_sections))
+        self.i18n_json = script_safe(_translations(rng, i18n_sections))
+        self.i18n = orjson.Fragment(self.i18n_json)
         self._static = (_styles(rng, css_blocks) + _body(rng, nav_items)).encode()
 
     def page(self, title: str, canonical: str, next_data: bytes) -> bytes:
         """The whole HTML page; `next_data` must be script-safe JSON (see `script_safe`)."""
+        head = self._head(title, canonical)
+        return b"".join((head, self._static, _SCRIPT_OPEN, next_data, _SCRIPT_CLOSE, _TAIL))
+
+    def template(self, title: str, canonical: str, next_data: JsonObject) -> PageTemplate:
+        """The page around `next_data` (script-safe, with `Spliced` parts and holes)."""
+        parts = [self._head(title, canonical), self._static, _SCRIPT_OPEN]
+        parts += splice(next_data)
+        parts += (_SCRIPT_CLOSE, _TAIL)
+        return PageTemplate(parts)
+
+    @staticmethod
+    def _head(title: str, canonical: str) -> bytes:
         href = html.escape(canonical, quote=True)
         alternates = "".join(
             f'    <link rel="alternate" hreflang="{lang}" href="/{lang}{href}" />\n'
             for lang in LOCALES[1:]
         )
-        head = _HEAD.format(canonical=href, alternates=alternates, title=html.escape(title))
-        parts = (head.encode(), self._static, _SCRIPT_OPEN, next_data, _SCRIPT_CLOSE, _TAIL)
-        return b"".join(parts)
+        return _HEAD.format(
+            canonical=href, alternates=alternates, title=html.escape(title)
+        ).encode()

@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from mockserver import vocab
@@ -253,7 +254,6 @@ class _Engine:
         by_rarity = sorted(range(len(groups)), key=sizes.__getitem__)
         budget = max(self._budget, sizes[by_rarity[0]])
         scores: dict[int, float] = {}
-        get = scores.get
         spent = 0
         probes: list[tuple[str, float]] = []
         for g in by_rarity:
@@ -263,19 +263,30 @@ class _Engine:
                 continue
             for tok, factor in groups[g]:
                 ordinals, values = postings[tok]
-                for d, v in zip(ordinals, values, strict=True):
-                    scores[d] = get(d, 0.0) + v * factor
+                if not scores:  # the first token's weights are the scores: built in C
+                    weights = values if factor == 1.0 else map(factor.__mul__, values)
+                    scores = dict(zip(ordinals, weights, strict=True))
+                    continue
+                get = scores.get
+                if factor == 1.0:
+                    for d, v in zip(ordinals, values, strict=True):
+                        scores[d] = get(d, 0.0) + v
+                else:
+                    for d, v in zip(ordinals, values, strict=True):
+                        scores[d] = get(d, 0.0) + v * factor
         dense = [(self._dense[tok], f) for tok, f in probes if tok in self._dense]
         for tok, factor in probes:
             if tok not in self._dense:
                 self._probe(scores, tok, factor)
-        # From here on, C-level maps over the candidates rather than Python loops.
+        # From here on, C-level maps over the candidates rather than Python loops; the sums
+        # add up in the same order as ever, so scores and ties stay bit for bit the same.
         found = sorted(scores)
-        columns = [map(scores.__getitem__, found)]
+        totals = list(map(scores.__getitem__, found))
         for weights, factor in dense:
-            column = map(weights.__getitem__, found)
-            columns.append(column if factor == 1.0 else map(factor.__mul__, column))
-        totals = list(map(sum, zip(*columns, strict=True))) if dense else list(columns[0])
+            column = _pick(weights, found)
+            totals = list(
+                map(add, totals, column if factor == 1.0 else map(factor.__mul__, column))
+            )
         # Stable sorts: equal scores keep the ascending ids `found` is in.
         order = sorted(range(len(found)), key=totals.__getitem__, reverse=True)
         window = order[:RESCORE_WINDOW]
@@ -314,6 +325,11 @@ class _Engine:
             for d in itertools.compress(window, matches):
                 factors[d] += boost
         return factors
+
+
+def _pick(values: array[float], keys: list[int]) -> Sequence[float]:
+    """values[k] for each k, in one C call."""
+    return itemgetter(*keys)(values) if len(keys) > 1 else [values[k] for k in keys]
 
 
 def _phrase_hashes(

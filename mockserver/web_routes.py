@@ -3,13 +3,15 @@ the /search page shows next to its tracks.
 
 No token is needed (the website is public). Page parameters that make no sense fall back
 to their defaults, as the real site does, instead of answering 400. A wrong slug in a track
-URL still serves the track (the id decides); an unknown id serves the 404 page.
+URL still serves the track (the id decides); an unknown id serves the 404 page. Search
+pages are kept as templates by target: a repeated search renders no row and runs no search.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Final
 
 import orjson
@@ -20,6 +22,7 @@ from mockserver.model import Artist, Genre, Label, Release, Track
 from mockserver.render_api import (
     MEDIA_BASE,
     JsonObject,
+    LruCache,
     days_before,
     exclusive_period,
     stable_int,
@@ -28,6 +31,7 @@ from mockserver.render_api import (
 from mockserver.render_web import (
     BUILD_ID,
     SEARCH_ALL_COUNT,
+    PageTemplate,
     WebRenderer,
     genre_list,
     label_ref,
@@ -42,15 +46,24 @@ HTML: Final = "text/html"
 WEB_PER_PAGE: Final = 25
 WEB_MAX_PER_PAGE: Final = 150
 CHARTS_PER_SEARCH: Final = 3
+# Search pages kept as templates, by request target: they hold references to cached rows
+# and the shared page shell, so an entry weighs a few KB.
+PAGE_CACHE_SIZE: Final = 1024
+
+
+def _page_cache() -> LruCache[str, PageTemplate]:
+    return LruCache(PAGE_CACHE_SIZE)
 
 
 @dataclass(frozen=True, slots=True)
 class WebContext:
-    """What the website handlers read: the catalog, its search index and the renderer."""
+    """What the website handlers read: the catalog, its search index and the renderer, and
+    the search pages already rendered (the same target gives the same page)."""
 
     catalog: Catalog
     index: SearchIndex
     renderer: WebRenderer
+    pages: LruCache[str, PageTemplate] = field(default_factory=_page_cache)
 
 
 WEB_CONTEXT: Final = web.AppKey("web_context", WebContext)
@@ -68,18 +81,25 @@ def _html(body: bytes, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type=HTML, charset="utf-8")
 
 
-async def _search_tracks(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[WEB_CONTEXT]
-    text = request.query.get("q", "").strip()
-    page = _lenient_int(request.query, "page", 1, 10_000)
-    per_page = _lenient_int(request.query, "per_page", WEB_PER_PAGE, WEB_MAX_PER_PAGE)
-    found = ctx.index.search_tracks(text, page, per_page)
-    first_rank = (page - 1) * per_page
-    rows = ctx.renderer.track_rows(found.items, first_rank)
-    data = {"tracks": {"data": rows, "count": found.count, "page": page, "per_page": per_page}}
-    key = f"search-tracks-q={text}&page={page}&per_page={per_page}&is_approved=true&preorder=true"
-    body = ctx.renderer.search_page(path="/search/tracks", query=text, query_key=key, data=data)
-    return _html(body)
+async def _search_tracks(request: web.Request, ctx: WebContext) -> web.StreamResponse:
+    # The target decides the page (the host does not appear in it): repeats skip the search.
+    template = ctx.pages.get(request.raw_path)
+    if template is None:
+        text = request.query.get("q", "").strip()
+        page = _lenient_int(request.query, "page", 1, 10_000)
+        per_page = _lenient_int(request.query, "per_page", WEB_PER_PAGE, WEB_MAX_PER_PAGE)
+        found = ctx.index.search_tracks(text, page, per_page)
+        rows = ctx.renderer.track_row_parts(found.items, (page - 1) * per_page)
+        data = {"tracks": {"data": rows, "count": found.count, "page": page, "per_page": per_page}}
+        key = f"search-tracks-q={text}&page={page}&per_page={per_page}"
+        template = ctx.renderer.search_template(
+            path="/search/tracks",
+            query=text,
+            query_key=f"{key}&is_approved=true&preorder=true",
+            data=data,
+        )
+        ctx.pages.put(request.raw_path, template)
+    return _html(template.render())
 
 
 # -- what /search shows besides tracks: rows in the website's search schema ----------------
@@ -225,7 +245,7 @@ def _search_all_data(ctx: WebContext, text: str) -> JsonObject:
         genres: dict[int, Genre] = {t.genre.id: t.genre for t in theirs}
         artist_rows.append(_artist_row(artist, list(genres.values()), rank))
     return {
-        "tracks": {"data": renderer.track_rows(tracks)},
+        "tracks": {"data": renderer.track_row_parts(tracks)},
         "artists": {"data": artist_rows},
         "charts": {
             "data": [
@@ -243,25 +263,27 @@ def _search_all_data(ctx: WebContext, text: str) -> JsonObject:
     }
 
 
-async def _search_all(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[WEB_CONTEXT]
-    text = request.query.get("q", "").strip()
-    key = f"search-all-q={text}&count={SEARCH_ALL_COUNT}&is_approved=true&preorder=true"
-    data = _search_all_data(ctx, text)
-    body = ctx.renderer.search_page(path="/search", query=text, query_key=key, data=data)
-    return _html(body)
+async def _search_all(request: web.Request, ctx: WebContext) -> web.StreamResponse:
+    template = ctx.pages.get(request.raw_path)
+    if template is None:
+        text = request.query.get("q", "").strip()
+        key = f"search-all-q={text}&count={SEARCH_ALL_COUNT}&is_approved=true&preorder=true"
+        data = _search_all_data(ctx, text)
+        template = ctx.renderer.search_template(
+            path="/search", query=text, query_key=key, data=data
+        )
+        ctx.pages.put(request.raw_path, template)
+    return _html(template.render())
 
 
-async def _track_page(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[WEB_CONTEXT]
+async def _track_page(request: web.Request, ctx: WebContext) -> web.StreamResponse:
     track = ctx.catalog.track(int(request.match_info["track_id"]))
     if track is None:
         return _html(ctx.renderer.not_found_page(), status=404)
     return _html(ctx.renderer.track_page(track, request.match_info["slug"]))
 
 
-async def _next_data_track(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[WEB_CONTEXT]
+async def _next_data_track(request: web.Request, ctx: WebContext) -> web.StreamResponse:
     track = ctx.catalog.track(int(request.match_info["track_id"]))
     # A stale build id is a 404 on a real Next.js site: clients must re-read it from a page.
     if track is None or request.match_info["build_id"] != BUILD_ID:
@@ -273,7 +295,11 @@ def add_web_routes(app: web.Application, context: WebContext) -> None:
     """Register the website's pages."""
     app[WEB_CONTEXT] = context
     router = app.router
-    router.add_get("/search", _search_all)
-    router.add_get("/search/tracks", _search_tracks)
-    router.add_get(r"/track/{slug}/{track_id:\d+}", _track_page)
-    router.add_get(r"/_next/data/{build_id}/track/{slug}/{track_id:\d+}.json", _next_data_track)
+    # The context is bound here rather than looked up on the app by every request.
+    router.add_get("/search", partial(_search_all, ctx=context))
+    router.add_get("/search/tracks", partial(_search_tracks, ctx=context))
+    router.add_get(r"/track/{slug}/{track_id:\d+}", partial(_track_page, ctx=context))
+    router.add_get(
+        r"/_next/data/{build_id}/track/{slug}/{track_id:\d+}.json",
+        partial(_next_data_track, ctx=context),
+    )
