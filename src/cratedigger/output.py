@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,11 +48,17 @@ def journal_path(out_json: Path) -> Path:
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` atomically: temp file in the same directory, fsync, rename."""
+    write_chunks_atomic(path, (data,))
+
+
+def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> None:
+    """Like write_bytes_atomic, for content produced piece by piece (never all in memory)."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+            for chunk in chunks:
+                stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)
@@ -85,6 +92,17 @@ def _json_fragment(row: Row) -> str:
 
 def _join_json(fragments: Sequence[str]) -> str:
     return "[\n" + ",\n".join(fragments) + "\n]\n" if fragments else "[]\n"
+
+
+def _json_chunks(fragments: Sequence[str]) -> Iterator[bytes]:
+    """_join_json's text, encoded piece by piece."""
+    if not fragments:
+        yield b"[]\n"
+        return
+    yield b"[\n"
+    for i, fragment in enumerate(fragments):
+        yield (",\n" + fragment if i else fragment).encode("utf-8")
+    yield b"\n]\n"
 
 
 def _csv_line(row: Row) -> str:
@@ -214,11 +232,13 @@ class ResultSink:
                 self._journal_path.unlink(missing_ok=True)
 
     def _write_files(self) -> None:
+        # Streamed, fragment by fragment: a checkpoint of a 10,000-track run must not hold
+        # a second copy of every result in memory.
         order = sorted(self._json)
-        write_bytes_atomic(self.out_json, _join_json([self._json[i] for i in order]).encode())
+        write_chunks_atomic(self.out_json, _json_chunks([self._json[i] for i in order]))
         if self.csv is not None:
-            text = _CSV_HEADER + "".join(self._csv[i] for i in order)
-            write_bytes_atomic(self.csv, text.encode("utf-8"))
+            lines = (self._csv[i].encode("utf-8") for i in order)
+            write_chunks_atomic(self.csv, itertools.chain((_CSV_HEADER.encode(),), lines))
         self._last_checkpoint = self._clock()
 
 

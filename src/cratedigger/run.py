@@ -156,10 +156,13 @@ def _dispatch(
     record: ResultCallback,
     done: frozenset[int],
 ) -> None:
+    # Results reach the caller through `record` (and the files); the drivers keep none.
     if mode == "sync":
-        match_playlist(entries, options, on_result=record, done=done, context=ctx)
+        match_playlist(entries, options, on_result=record, done=done, context=ctx, keep=False)
     elif mode == "threads":
-        match_playlist_threaded(entries, options, on_result=record, done=done, context=ctx)
+        match_playlist_threaded(
+            entries, options, on_result=record, done=done, context=ctx, keep=False
+        )
     elif mode == "async":
         if asyncio.run(_run_async(entries, options, ctx, record, done)):
             raise KeyboardInterrupt
@@ -182,7 +185,9 @@ async def _run_async(
     cancel: Callable[[], object] = task.cancel if task is not None else (lambda: None)
     installed = _add_signal_handler(loop, signal.SIGTERM, cancel)
     try:
-        await match_playlist_async(entries, options, on_result=record, done=done, context=ctx)
+        await match_playlist_async(
+            entries, options, on_result=record, done=done, context=ctx, keep=False
+        )
     except asyncio.CancelledError:
         return True
     finally:

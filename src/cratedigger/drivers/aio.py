@@ -14,7 +14,15 @@ from typing import TypeVar
 import aiohttp
 from yarl import URL
 
-from cratedigger.drivers.base import ResultCallback, advance, fail_track, finish, pending, start
+from cratedigger.drivers.base import (
+    ResultCallback,
+    Results,
+    advance,
+    fail_track,
+    finish,
+    pending,
+    start,
+)
 from cratedigger.drivers.sync import USER_AGENT
 from cratedigger.exchange import (
     Action,
@@ -123,11 +131,12 @@ async def match_playlist_async(
     collector: Collector | None = None,
     done: Sequence[int] | frozenset[int] = (),
     context: Context | None = None,
+    keep: bool = True,
 ) -> list[MatchResult]:
     """Match tracks concurrently; results come back in playlist order."""
     ctx = context or build_context(options, collector)
     connector = aiohttp.TCPConnector(limit=options.concurrency, limit_per_host=options.concurrency)
-    results: dict[int, MatchResult] = {}
+    results = Results(keep)
     try:
         async with aiohttp.ClientSession(
             connector=connector, headers={"User-Agent": USER_AGENT}
@@ -143,8 +152,9 @@ async def match_playlist_async(
 
             async def worker() -> None:
                 for index in queue:  # a shared iterator: each index is taken once
-                    results[index] = await run_track(
-                        index, tracks[index], ctx, transport, options, on_result
+                    results.add(
+                        index,
+                        await run_track(index, tracks[index], ctx, transport, options, on_result),
                     )
 
             workers = min(len(indices), options.concurrency * TRACKS_PER_SLOT)
@@ -154,7 +164,7 @@ async def match_playlist_async(
     finally:
         if context is None and ctx.cache is not None:
             ctx.cache.close()
-    return [results[i] for i in sorted(results)]
+    return results.ordered()
 
 
 async def match_track_async(

@@ -58,6 +58,25 @@ def finish(
         on_result(index, result)
 
 
+class Results:
+    """The results a driver returns, in playlist order; none are held when `keep` is False.
+
+    A caller that takes each result through `on_result` (the CLI streams them to disk) does
+    not need a second copy of every result in memory for the whole run.
+    """
+
+    def __init__(self, keep: bool) -> None:
+        self._keep = keep
+        self._by_index: dict[int, MatchResult] = {}
+
+    def add(self, index: int, result: MatchResult) -> None:
+        if self._keep:
+            self._by_index[index] = result  # one dict store: atomic under the GIL
+
+    def ordered(self) -> list[MatchResult]:
+        return [self._by_index[i] for i in sorted(self._by_index)]
+
+
 def pending(tracks: Sequence[LocalTrack], done: Sequence[int] | frozenset[int]) -> list[int]:
     """Indices of the tracks still to match, in playlist order."""
     skip = frozenset(done)

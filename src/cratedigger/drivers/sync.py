@@ -9,7 +9,15 @@ from typing import TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
-from cratedigger.drivers.base import ResultCallback, advance, fail_track, finish, pending, start
+from cratedigger.drivers.base import (
+    ResultCallback,
+    Results,
+    advance,
+    fail_track,
+    finish,
+    pending,
+    start,
+)
 from cratedigger.exchange import Action, Context, Send, Sent, Sleep, exchange, obtain_token
 from cratedigger.flow import match_flow
 from cratedigger.metrics import Collector
@@ -125,19 +133,21 @@ def match_playlist(
     collector: Collector | None = None,
     done: Sequence[int] | frozenset[int] = (),
     context: Context | None = None,
+    keep: bool = True,
 ) -> list[MatchResult]:
     """Match tracks one after another; skips the indices in `done` (resume)."""
     ctx = context or build_context(options, collector)
     transport = RequestsTransport(ctx.base_url, options.timeout)
     try:
         refused = authenticate(ctx, transport, options)
-        results = []
+        results = Results(keep)
         for index in pending(tracks, done):
             if refused is not None:
-                results.append(fail_track(ctx, index, tracks[index], refused, on_result))
+                result = fail_track(ctx, index, tracks[index], refused, on_result)
             else:
-                results.append(run_track(index, tracks[index], ctx, transport, options, on_result))
-        return results
+                result = run_track(index, tracks[index], ctx, transport, options, on_result)
+            results.add(index, result)
+        return results.ordered()
     finally:
         transport.close()
         if context is None and ctx.cache is not None:

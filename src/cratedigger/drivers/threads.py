@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
-from cratedigger.drivers.base import ResultCallback, fail_track, pending
+from cratedigger.drivers.base import ResultCallback, Results, fail_track, pending
 from cratedigger.drivers.sync import RequestsTransport, authenticate, run_track
 from cratedigger.exchange import Context
 from cratedigger.metrics import Collector
@@ -26,8 +26,9 @@ def match_playlist_threaded(
     collector: Collector | None = None,
     done: Sequence[int] | frozenset[int] = (),
     context: Context | None = None,
+    keep: bool = True,
 ) -> list[MatchResult]:
-    """Match tracks on a thread pool; results come back in playlist order."""
+    """Match tracks on a thread pool; results come back in playlist order (if `keep`)."""
     ctx = context or build_context(options, collector)
     local = threading.local()
     transports: list[RequestsTransport] = []
@@ -43,12 +44,22 @@ def match_playlist_threaded(
                 transports.append(current)
         return current
 
-    def work(index: int) -> MatchResult | None:
-        if stop.is_set():
-            return None  # interrupted: leave the rest for --resume
-        return run_track(index, tracks[index], ctx, transport(), options, on_result)
+    indices = iter(pending(tracks, done))
+    taking = threading.Lock()
+    results = Results(keep)
 
-    indices = pending(tracks, done)
+    def worker() -> None:
+        # A fixed set of workers pulls tracks in playlist order: memory stays flat however
+        # long the playlist, and an interrupt leaves the rest for --resume.
+        while not stop.is_set():
+            with taking:
+                index = next(indices, None)
+            if index is None:
+                return
+            results.add(
+                index, run_track(index, tracks[index], ctx, transport(), options, on_result)
+            )
+
     try:
         refused = authenticate(ctx, transport(), options)
         if refused is not None:
@@ -56,15 +67,15 @@ def match_playlist_threaded(
         with ThreadPoolExecutor(
             max_workers=options.concurrency, thread_name_prefix="cratedigger"
         ) as pool:
-            futures: list[Future[MatchResult | None]] = [pool.submit(work, i) for i in indices]
+            futures = [pool.submit(worker) for _ in range(options.concurrency)]
             try:
                 wait(futures, return_when=FIRST_EXCEPTION)
             except BaseException:
                 stop.set()
-                for future in futures:
-                    future.cancel()
                 raise
-            return [r for f in futures if (r := f.result()) is not None]
+            for future in futures:
+                future.result()  # a worker's exception is the run's
+        return results.ordered()
     finally:
         stop.set()
         for t in transports:
