@@ -124,7 +124,7 @@ class TitleParts:
     featured: tuple[str, ...]  # folded
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def fold(text: str) -> str:
     """Casefold, drop Latin accents, turn punctuation into spaces and collapse whitespace.
 
@@ -161,7 +161,7 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for item in items if item))
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 12)
 def split_artists(credit: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Split an artist credit into (main artists, featured artists), each folded."""
     parts = _FEAT_SPLIT.split(unify(credit), maxsplit=1)
@@ -186,7 +186,7 @@ def _is_version(text: str) -> bool:
     return not VERSION_WORDS.isdisjoint(fold(text.replace("-", "")).split())
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 12)
 def split_title(title: str) -> TitleParts:
     """Take versions ("(X Remix)", "[Extended Mix]", "- Radio Edit") and "feat." out of a title."""
     rest = unify(title)
@@ -290,9 +290,8 @@ def normalize_local(track: LocalTrack) -> Normalized:
     )
 
 
-@lru_cache(maxsize=1 << 13)
 def normalize_candidate(candidate: Candidate) -> Normalized:
-    """Normalise a Beatport candidate; cached, since one candidate is scored many times."""
+    """Normalise a Beatport candidate (scoring caches the result per candidate)."""
     title = split_title(candidate.name)
     main: list[str] = []
     featured: list[str] = []

@@ -195,7 +195,8 @@ def _side(normalized: Normalized) -> Side:
     )
 
 
-@lru_cache(maxsize=1 << 13)
+# Bounded small: a long playlist must not grow memory; hits come from nearby tracks.
+@lru_cache(maxsize=1 << 11)
 def _candidate_side(candidate: Candidate) -> Side:
     return _side(normalize_candidate(candidate))
 
@@ -228,7 +229,7 @@ def artist_similarity(a: str, b: str, rules: Rules = RULES) -> float:
     return _artist_pair(a, b, rules.artist_typo_lengths, rules.typo_cost)
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 12)
 def _artist_pair(a: str, b: str, lengths: tuple[int, ...], typo_cost: float) -> float:
     # Cached: the same few credited names meet in every candidate of a track's searches.
     allowed = _allowed_edits(a, b, lengths)
