@@ -87,6 +87,21 @@ def playlists(sizes: Iterable[int]) -> dict[int, list[LocalTrack]]:
     return found
 
 
+LIBRARY_TRACKS: Final = 10_000
+
+
+def write_library(folder: Path, tracks: int = LIBRARY_TRACKS) -> tuple[Path, str]:
+    """A demo Rekordbox collection of `tracks` entries in `folder`; its file and playlist path.
+
+    Its catalog is just big enough for the playlist, so setting up costs seconds, not more.
+    """
+    catalog = build_catalog(CATALOG_SEED, tracks + tracks // 2)
+    demo = generate_playlist(catalog, tracks, PLAYLIST_SEED)
+    xml = folder / f"library-{tracks}.xml"
+    write_rekordbox_xml(demo, xml)
+    return xml, demo.path
+
+
 def run_once(entries: list[LocalTrack], mode: Mode, base_url: str, out: Path) -> dict[str, Any]:
     """Match `entries` against `base_url` as `cratedigger match` would; the metrics document.
 

@@ -5,10 +5,13 @@ Inputs are the real Beatport recordings; every benchmark also checks what it com
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from bench.benchmarks import support
 from bench.benchmarks.support import (
     API,
     API_SEARCH,
@@ -21,6 +24,7 @@ from bench.benchmarks.support import (
 )
 from cratedigger import scoring
 from cratedigger.protocol.nextdata import extract_next_data
+from cratedigger.rekordbox import read_library
 
 STROBE_ANOTR = 7066037
 # Rounds of at least 1 ms (many calls each) for 0.5 s: steadier figures than one-call
@@ -82,3 +86,13 @@ def test_parse_track_page(benchmark: BenchmarkFixture, core: CoreFixtures) -> No
     (candidate,) = benchmark(WEB.parse, WEB_PAGE, core.web_page)
     assert candidate.beatport_id == 6389004
     assert candidate.name == "Purpose"
+
+
+@pytest.mark.benchmark(group="library", max_time=2.0)
+def test_read_10000_track_library(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
+    xml, playlist = support.write_library(tmp_path)
+
+    def read() -> int:
+        return len(read_library(xml).playlist(playlist).entries)
+
+    assert benchmark(read) == support.LIBRARY_TRACKS
