@@ -179,14 +179,25 @@ def obtain_token(ctx: Context) -> Generator[Action, Sent | None, Failure | None]
     return None
 
 
+def _pace(ctx: Context) -> Generator[Action, Sent | None, None]:
+    """Wait for the pacer's slot for one request: as a rule one booking and one sleep."""
+    while True:
+        wait, booked = ctx.pacer.book(ctx.clock())
+        if wait > 0:
+            yield Sleep(wait)
+            if booked and ctx.pacer.paused_for(ctx.clock()) > 0:
+                continue  # a 429 paused the client while this request waited: book again
+        if booked:
+            return
+
+
 def _fetch(
     request: Request, ctx: Context, key: str, track: int | None
 ) -> Generator[Action, Sent | None, tuple[Reply, bytes]]:
     tally: _Tally | None = None
     reauthenticated = False
     while True:
-        while (wait := ctx.pacer.reserve(ctx.clock())) > 0:
-            yield Sleep(wait)
+        yield from _pace(ctx)
         generation = ctx.tokens.generation
         sent = yield Send(request, _headers(request, ctx))
         assert sent is not None

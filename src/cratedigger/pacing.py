@@ -91,22 +91,33 @@ class Pacer:
     def rate(self) -> float:
         return self._rate
 
-    def reserve(self, now: float) -> float:
-        """0 if a request may go now (its slot is booked), else how long to wait and ask again."""
+    def book(self, now: float) -> tuple[float, bool]:
+        """A send slot for one request: `(wait, booked)`.
+
+        Booked: the slot `now + wait` is the caller's; it sends after waiting (0: at once),
+        unless a 429 paused the client meanwhile (`paused_for`). Not booked: the whole client
+        is paused, or holds its first requests until an answer shows the server's policy;
+        the caller waits and asks again. Each request books once, so the callers waiting
+        for slots sleep once each instead of all waking to poll at every slot.
+        """
         with self._lock:
-            wait = max(self._pause_until, self._next_slot) - now
+            paused = self._pause_until - now
+            if paused > 0:
+                return paused, False
             if not self._answered and self._sent_before_answer >= self._tuning.initial_window:
-                wait = max(wait, 0.005)  # poll until the first answer tells us the policy
-            if wait > 0:
-                return wait
-            self._next_slot = max(now, self._next_slot) + (
-                1.0 / self._rate if math.isfinite(self._rate) else 0.0
-            )
+                return 0.005, False  # poll until the first answer tells us the policy
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + (1.0 / self._rate if math.isfinite(self._rate) else 0.0)
             if not self._answered:
                 self._sent_before_answer += 1
             if self._limit.mode == "auto":
-                self._sent.append(now)
-            return 0.0
+                self._sent.append(slot)
+            return slot - now, True
+
+    def paused_for(self, now: float) -> float:
+        """How long the client stays paused by a 429 (0: not paused)."""
+        with self._lock:
+            return max(self._pause_until - now, 0.0)
 
     def on_response(self, now: float, status: int, headers: Mapping[str, str]) -> None:
         """Learn from one answer: 429 pauses everyone; auto mode adapts its rate."""

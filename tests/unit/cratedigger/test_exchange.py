@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 
 from cratedigger.cache import ResponseCache
 from cratedigger.errors import ParseError
@@ -171,3 +172,29 @@ def test_obtain_token_failure_is_reported() -> None:
     ctx, clock = make_ctx()
     result: Reply | None = drive(obtain_token(ctx), [Response(400, b"{}")], clock, [])  # type: ignore[assignment]
     assert isinstance(result, Failure) and "cannot get an API token" in result.reason
+
+
+def test_a_request_waits_once_for_its_booked_slot() -> None:
+    pacer = Pacer(RateLimit("fixed", 10.0))
+    for _ in range(3):
+        pacer.book(0.0)  # three requests ahead of this one: its slot is at 0.3 s
+    ctx, clock = make_ctx(pacer=pacer)
+    log: list[object] = []
+    assert drive(exchange(REQ, ctx), [Response(200, b"[]")], clock, log) == []
+    assert [type(a).__name__ for a in log] == ["Sleep", "Send"]
+    assert log[0] == Sleep(pytest.approx(0.3))
+
+
+def test_a_429_during_the_wait_for_a_slot_holds_the_request_back() -> None:
+    pacer = Pacer(RateLimit("fixed", 10.0))
+    pacer.book(0.0)  # one request ahead: this one's slot is at 0.1 s
+    ctx, clock = make_ctx(pacer=pacer)
+    gen = exchange(REQ, ctx)
+    assert next(gen) == Sleep(pytest.approx(0.1))
+    pacer.on_response(0.05, 429, {"Retry-After": "2"})  # another request's answer, meanwhile
+    clock.now = 0.1
+    assert gen.send(None) == Sleep(pytest.approx(1.95))  # the pause, not the send
+    clock.now = 2.05
+    action = gen.send(None)
+    assert isinstance(action, Send)
+    gen.close()

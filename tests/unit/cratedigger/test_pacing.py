@@ -22,17 +22,17 @@ def send_all(pacer: Pacer, until: float, step: float = 0.001) -> list[float]:
     """Simulate a client that sends whenever the pacer lets it, on a fake clock."""
     sent, now = [], 0.0
     while now < until:
-        wait = pacer.reserve(now)
-        if wait == 0:
+        wait, booked = pacer.book(now)
+        now += wait
+        if booked:
             sent.append(now)
-        else:
-            now += max(wait, step)
+            now += step if wait == 0 else 0.0
     return sent
 
 
 def test_off_sends_without_waiting() -> None:
     pacer = Pacer(RateLimit("off"))
-    assert all(pacer.reserve(0.0) == 0 for _ in range(100))
+    assert all(pacer.book(0.0) == (0.0, True) for _ in range(100))
 
 
 def test_fixed_rate_is_kept() -> None:
@@ -40,11 +40,21 @@ def test_fixed_rate_is_kept() -> None:
     assert len(sent) == pytest.approx(200, abs=2)
 
 
+def test_callers_waiting_together_each_book_their_own_slot() -> None:
+    pacer = Pacer(RateLimit("fixed", 10.0))
+    bookings = [pacer.book(0.0) for _ in range(5)]
+    assert [booked for _, booked in bookings] == [True] * 5
+    assert [wait for wait, _ in bookings] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    assert pacer.book(0.25) == (pytest.approx(0.25), True)  # the next free slot, at 0.5
+
+
 def test_429_pauses_everyone_until_retry_after() -> None:
     pacer = Pacer(RateLimit("off"))
     pacer.on_response(1.0, 429, {"Retry-After": "2"})
-    assert pacer.reserve(1.5) == pytest.approx(1.5)
-    assert pacer.reserve(3.0) == 0
+    assert pacer.book(1.5) == (pytest.approx(1.5), False)
+    assert pacer.paused_for(1.5) == pytest.approx(1.5)
+    assert pacer.book(3.0) == (0.0, True)
+    assert pacer.paused_for(3.0) == 0.0
     pacer.on_response(3.1, 429, {"Retry-After": "1"})
     pacer.on_response(3.2, 429, {"Retry-After": "1"})  # overlapping: counted once, extended
     assert pacer.pauses == 2
@@ -60,10 +70,11 @@ def test_auto_adopts_announced_rate_with_headroom() -> None:
 
 def test_auto_holds_initial_window_until_first_answer() -> None:
     pacer = Pacer(RateLimit("auto"))
-    assert [pacer.reserve(0.0) for _ in range(4)] == [0.0] * 4
-    assert pacer.reserve(0.0) > 0
+    assert [pacer.book(0.0) for _ in range(4)] == [(0.0, True)] * 4
+    wait, booked = pacer.book(0.0)
+    assert wait > 0 and not booked
     pacer.on_response(0.05, 200, {})
-    assert pacer.reserve(0.05) == 0
+    assert pacer.book(0.05) == (0.0, True)
     assert math.isinf(pacer.rate)
 
 
@@ -72,7 +83,7 @@ def test_auto_decreases_on_429_and_probes_back_up() -> None:
     pacer.on_response(0.0, 200, {})
     now = 0.0
     for _ in range(100):  # 50 requests/s for two seconds
-        assert pacer.reserve(now) == 0
+        assert pacer.book(now) == (0.0, True)
         now += 0.02
     pacer.on_response(now, 429, {"Retry-After": "1"})
     lowered = pacer.rate
