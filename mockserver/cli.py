@@ -246,12 +246,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     subparser: argparse.ArgumentParser = args.subparser
     try:
         if args.command == "playlist":
-            write_demo_playlist(
+            demo = write_demo_playlist(
                 seed=args.seed,
                 catalog_size=args.catalog_size,
                 tracks=args.tracks,
                 out=args.out,
                 truth=args.truth,
+            )
+            # The playlist only matches the catalog of the same seed and size: say which.
+            print(
+                f"wrote {args.out} (playlist {demo.path!r}, {args.tracks} tracks) and "
+                f"{args.truth}\nits tracks are in the catalog of: python -m mockserver serve "
+                f"--seed {args.seed} --catalog-size {args.catalog_size}"
             )
             return 0
         if args.command == "har-info":

@@ -399,12 +399,13 @@ def write_truth(playlist: DemoPlaylist, path: Path) -> None:
 
 def write_demo_playlist(
     *, seed: int, catalog_size: int, tracks: int, out: Path, truth: Path
-) -> None:
+) -> DemoPlaylist:
     """Build the catalog `python -m mockserver serve --seed S --catalog-size C` serves and
     write a demo playlist over it (`out`, Rekordbox XML) and its truth file."""
     playlist = generate_playlist(build_catalog(seed, catalog_size), tracks, seed)
     write_rekordbox_xml(playlist, out)
     write_truth(playlist, truth)
+    return playlist
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -170,10 +170,14 @@ def test_a_bad_value_in_a_subprocess_is_one_line_without_traceback() -> None:
     assert "--latency" in result.stderr.strip().splitlines()[-1]
 
 
-def test_playlist_writes_the_playlist_and_its_truth(tmp_path: Path) -> None:
+def test_playlist_writes_the_playlist_and_its_truth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out, truth = tmp_path / "demo.xml", tmp_path / "demo.json"
     args = ["playlist", "--tracks", "5", "--seed", "3", "--catalog-size", "300"]
     assert main([*args, "--out", str(out), "--truth", str(truth)]) == 0
+    # It names the serve command whose catalog holds its tracks (same seed and size).
+    assert "python -m mockserver serve --seed 3 --catalog-size 300" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     assert "<DJ_PLAYLISTS" in out.read_text(encoding="utf-8")
     assert json.loads(truth.read_text(encoding="utf-8"))
