@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -213,18 +213,21 @@ def _case_summary(
         row["speedup"] = reference / row["wall_time"] if reference and row["wall_time"] else None
     first_case = scenario.cases[0]
     baseline = outputs.get((first_case.name, runs[0]["mode"]))
+    # Results depend on the playlist and the source alone: a case over the same ones (another
+    # latency, rate limit, concurrency or faults) must give the first case's results.
+    comparable = (
+        baseline is not None
+        and case != first_case
+        and (case.tracks, case.source) == (first_case.tracks, first_case.source)
+    )
     return {
         "name": case.name,
         "params": {k: v for k, v in asdict(case).items() if k != "name"},
         "x": case.value(scenario.x) if scenario.x else None,
         "identical": all(out == mine[0] for out in mine),
-        # Only a case that differs from the first by its faults alone should match it.
+        "compared_with": first_case.name if comparable else None,
         "differences_from_first_case": (
-            _differences(baseline, mine[0])
-            if baseline is not None
-            and case != first_case
-            and replace(case, name="", faults="") == replace(first_case, name="", faults="")
-            else 0
+            _differences(baseline, mine[0]) if comparable and baseline is not None else 0
         ),
         "runs": runs,
     }

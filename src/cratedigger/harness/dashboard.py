@@ -76,14 +76,22 @@ def markdown_table(summary: dict[str, Any]) -> str:
 def verdict_lines(summary: dict[str, Any]) -> list[str]:
     out = []
     for case in summary["cases"]:
-        same = "identical" if case["identical"] else "DIFFERENT"
-        modes = ", ".join(r["mode"] for r in case["runs"])
-        out.append(f"{case['name']}: results of {modes} are {same}")
-        if case.get("differences_from_first_case"):
+        name, modes = case["name"], [r["mode"] for r in case["runs"]]
+        if len(modes) > 1:
+            same = "identical" if case["identical"] else "DIFFERENT"
+            out.append(f"{name}: results of {', '.join(modes)} are {same}")
+        compared = case.get("compared_with")
+        differ = case.get("differences_from_first_case", 0)
+        if compared:
+            outcome = f"DIFFER in {differ} entries from" if differ else "equal"
             out.append(
-                f"  {case['differences_from_first_case']} entries differ from the first"
-                " case (errors excluded)"
+                f"{name}: {modes[0]} results {outcome} those of {compared} "
+                "(entries that ended in error excluded)"
             )
+        elif differ:  # a summary written before compared_with existed
+            out.append(f"  {differ} entries differ from the first case (errors excluded)")
+        elif len(modes) == 1:
+            out.append(f"{name}: {modes[0]} alone, no other results to compare with")
     return out
 
 

@@ -120,4 +120,23 @@ def test_tables_show_each_run() -> None:
     text = text_table(summary())
     assert "12.5x" in text and "0.080x" in text and "90%" in text and "2 (1.0%)" in text
     assert markdown_table(summary()).count("\n") == 2
-    assert verdict_lines(summary()) == ["c: results of async are identical"]
+    assert verdict_lines(summary()) == ["c: async alone, no other results to compare with"]
+
+
+def test_verdicts_say_what_was_compared() -> None:
+    first = summary()["cases"][0]
+    runs = [first["runs"][0], {**first["runs"][0], "mode": "sync"}]
+    cases = [
+        {"name": "a", "identical": True, "runs": runs, "compared_with": None},
+        {"name": "b", "identical": False, "runs": runs, "compared_with": "a",
+         "differences_from_first_case": 0},
+        {"name": "c", "identical": True, "runs": runs[:1], "compared_with": "a",
+         "differences_from_first_case": 3},
+    ]  # fmt: skip
+    assert verdict_lines({"cases": cases}) == [
+        "a: results of async, sync are identical",
+        "b: results of async, sync are DIFFERENT",
+        "b: async results equal those of a (entries that ended in error excluded)",
+        "c: async results DIFFER in 3 entries from those of a (entries that ended in error "
+        "excluded)",
+    ]
