@@ -211,23 +211,19 @@ def _case_summary(
     mine = [outputs[(case.name, r["mode"])] for r in runs]
     for row in runs:
         row["speedup"] = reference / row["wall_time"] if reference and row["wall_time"] else None
-    first_case = scenario.cases[0]
-    baseline = outputs.get((first_case.name, runs[0]["mode"]))
-    # Results depend on the playlist and the source alone: a case over the same ones (another
-    # latency, rate limit, concurrency or faults) must give the first case's results.
-    comparable = (
-        baseline is not None
-        and case != first_case
-        and (case.tracks, case.source) == (first_case.tracks, first_case.source)
+    # Results depend on the playlist and the source alone: a case over the same ones as an
+    # earlier case (another latency, rate limit, concurrency or faults) must give its results.
+    earlier = next(
+        (c for c in scenario.cases if (c.tracks, c.source) == (case.tracks, case.source)), case
     )
+    baseline = next((out for (name, _), out in outputs.items() if name == earlier.name), None)
+    compared = earlier != case and baseline is not None
     return {
         "name": case.name,
         "params": {k: v for k, v in asdict(case).items() if k != "name"},
         "x": case.value(scenario.x) if scenario.x else None,
         "identical": all(out == mine[0] for out in mine),
-        "compared_with": first_case.name if comparable else None,
-        "differences_from_first_case": (
-            _differences(baseline, mine[0]) if comparable and baseline is not None else 0
-        ),
+        "compared_with": earlier.name if compared else None,
+        "differences": _differences(baseline, mine[0]) if compared and baseline else 0,
         "runs": runs,
     }

@@ -74,8 +74,5 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for line in verdict_lines(summary):
         print(line)
     print(f"results: {folder}/ (summary.json, README.md, index.html, metrics/)")
-    agree = all(
-        case["identical"] and not case.get("differences_from_first_case")
-        for case in summary["cases"]
-    )
+    agree = all(case["identical"] and not case.get("differences") for case in summary["cases"])
     return 0 if agree else 1

@@ -81,15 +81,13 @@ def verdict_lines(summary: dict[str, Any]) -> list[str]:
             same = "identical" if case["identical"] else "DIFFERENT"
             out.append(f"{name}: results of {', '.join(modes)} are {same}")
         compared = case.get("compared_with")
-        differ = case.get("differences_from_first_case", 0)
+        differ = case.get("differences", 0)
         if compared:
             outcome = f"DIFFER in {differ} entries from" if differ else "equal"
             out.append(
                 f"{name}: {modes[0]} results {outcome} those of {compared} "
                 "(entries that ended in error excluded)"
             )
-        elif differ:  # a summary written before compared_with existed
-            out.append(f"  {differ} entries differ from the first case (errors excluded)")
         elif len(modes) == 1:
             out.append(f"{name}: {modes[0]} alone, no other results to compare with")
     return out

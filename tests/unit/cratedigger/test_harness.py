@@ -129,9 +129,9 @@ def test_verdicts_say_what_was_compared() -> None:
     cases = [
         {"name": "a", "identical": True, "runs": runs, "compared_with": None},
         {"name": "b", "identical": False, "runs": runs, "compared_with": "a",
-         "differences_from_first_case": 0},
+         "differences": 0},
         {"name": "c", "identical": True, "runs": runs[:1], "compared_with": "a",
-         "differences_from_first_case": 3},
+         "differences": 3},
     ]  # fmt: skip
     assert verdict_lines({"cases": cases}) == [
         "a: results of async, sync are identical",
