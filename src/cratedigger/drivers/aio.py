@@ -42,7 +42,7 @@ from cratedigger.retry import TransportError
 
 T = TypeVar("T")
 
-TRACKS_PER_SLOT = 2  # tracks in flight per request slot: keeps the pipe full between batches
+TRACKS_PER_SLOT = 8  # tracks in flight per request slot: keeps the pipe full between batches
 
 
 class AiohttpTransport:
