@@ -22,7 +22,6 @@ from mockserver.render_api import (
     ApiRenderer,
     LruCache,
     page_count,
-    page_envelope,
     page_envelope_parts,
 )
 from mockserver.search import SearchIndex
@@ -115,19 +114,21 @@ def _json_bytes(body: bytes) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
-def _paginated(
+def _page_parts(
     request: web.Request,
     key: str,
-    rows: Sequence[object],
+    rows: Sequence[bytes],
     count: int,
     page: int,
     per_page: int,
     extra: Mapping[str, object] | None = None,
-) -> web.Response:
+) -> list[bytes] | None:
+    """A paginated answer around the serialized `rows`, as parts to join; None when `page`
+    is past the last page."""
     if page > page_count(count, per_page):
-        return json_response(INVALID_PAGE, status=404)
+        return None
     path, _, raw_query = request.raw_path.partition("?")
-    body = page_envelope(
+    return page_envelope_parts(
         key,
         rows,
         count=count,
@@ -138,7 +139,15 @@ def _paginated(
         raw_query=raw_query,
         extra=extra,
     )
-    return _json_bytes(body)
+
+
+def _paginated(
+    request: web.Request, key: str, rows: Sequence[bytes], count: int, page: int, per_page: int
+) -> web.Response:
+    parts = _page_parts(request, key, rows, count, page, per_page)
+    if parts is None:
+        return json_response(INVALID_PAGE, status=404)
+    return _json_bytes(b"".join(parts))
 
 
 async def _account(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
@@ -182,20 +191,9 @@ async def _search(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
                 [ctx.renderer.release_row_bytes(r) for r in releases.items],
                 releases.count,
             )
-        if page > page_count(count, per_page):
+        parts = _page_parts(request, kind, rows, count, page, per_page, {"order": [kind]})
+        if parts is None:
             return json_response(INVALID_PAGE, status=404)
-        path, _, raw_query = request.raw_path.partition("?")
-        parts = page_envelope_parts(
-            kind,
-            rows,
-            count=count,
-            page=page,
-            per_page=per_page,
-            host=request.host,
-            path=path,
-            raw_query=raw_query,
-            extra={"order": [kind]},
-        )
         ctx.searches.put(key, parts)
     return _json_bytes(b"".join(parts))
 
@@ -205,7 +203,7 @@ async def _track_list(request: web.Request, ctx: ApiContext) -> web.StreamRespon
     filters = {name: request.query[name] for name in TRACK_FILTERS if request.query.get(name)}
     tracks = ctx.catalog.find_tracks(**filters)
     start = (page - 1) * per_page
-    rows = [ctx.renderer.track_fragment(t) for t in tracks[start : start + per_page]]
+    rows = [ctx.renderer.track_json(t) for t in tracks[start : start + per_page]]
     return _paginated(request, "results", rows, len(tracks), page, per_page)
 
 
@@ -235,7 +233,7 @@ async def _release_tracks(request: web.Request, ctx: ApiContext) -> web.StreamRe
     start = (page - 1) * per_page
     ids = release.track_ids[start : start + per_page]
     tracks = [t for t in (ctx.catalog.track(i) for i in ids) if t is not None]
-    rows = [ctx.renderer.track_fragment(t) for t in tracks]
+    rows = [ctx.renderer.track_json(t) for t in tracks]
     return _paginated(request, "results", rows, len(release.track_ids), page, per_page)
 
 

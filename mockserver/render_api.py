@@ -4,7 +4,7 @@ Every `url` field inside an object points at `api_base` (by default the real
 "https://api.beatport.com/v4"), never at the mock's own host: the objects are then the same
 bytes for every request, so each one is rendered once and cached, and real clients only read
 ids from them anyway. Pagination links (`next`/`previous`) are per request and do use the
-request's host; see `page_envelope`. `splice` builds a response around cached pieces by
+request's host; see `page_envelope_parts`. `splice` builds a response around cached pieces by
 reference, so a big answer is copied once, when it is joined.
 """
 
@@ -327,12 +327,9 @@ class ApiRenderer:
         """The serialized track detail, rendered once per id."""
         return self._track_json.get(track.id, lambda: orjson.dumps(self.track(track)))
 
-    def search_rows(self, tracks: Sequence[Track]) -> list[orjson.Fragment]:
-        """Tracks as rows of /v4/catalog/search/ (the detail minus a few keys, plus `url`)."""
-        return [orjson.Fragment(row) for row in self.search_row_bytes(tracks)]
-
     def search_row_bytes(self, tracks: Sequence[Track]) -> list[bytes]:
-        """`search_rows` as the serialized bytes, rendered once per id."""
+        """Tracks as rows of /v4/catalog/search/ (the detail minus a few keys, plus `url`),
+        serialized, each rendered once per id."""
         get, make = self._row_json.get, self._search_row
         return [get(t.id, partial(make, t)) for t in tracks]
 
@@ -340,10 +337,6 @@ class ApiRenderer:
         row = {k: v for k, v in self.track(track).items() if k not in _SEARCH_ROW_DROPS}
         row["url"] = f"{self._base}/catalog/tracks/{track.id}/"
         return orjson.dumps(row)
-
-    def track_fragment(self, track: Track) -> orjson.Fragment:
-        """The track detail as an orjson fragment, to embed in list responses."""
-        return orjson.Fragment(self.track_json(track))
 
     # -- releases ------------------------------------------------------------------------
 
@@ -391,12 +384,9 @@ class ApiRenderer:
             "is_hype": release.id % 11 == 0,
         }
 
-    def release_row(self, release: Release) -> orjson.Fragment:
-        """A release as a row of /v4/catalog/search/?type=releases (detail plus `url`)."""
-        return orjson.Fragment(self.release_row_bytes(release))
-
     def release_row_bytes(self, release: Release) -> bytes:
-        """`release_row` as the serialized bytes."""
+        """A release as a row of /v4/catalog/search/?type=releases (detail plus `url`),
+        serialized."""
         body = self.release_json(release)
         url = orjson.dumps(f"{self._base}/catalog/releases/{release.id}/")
         return body[:-1] + b',"url":' + url + b"}"
@@ -442,23 +432,6 @@ def _envelope(
     return body
 
 
-def page_envelope(
-    items_key: str,
-    items: Sequence[object],
-    *,
-    count: int,
-    page: int,
-    per_page: int,
-    host: str,
-    path: str,
-    raw_query: str,
-    extra: Mapping[str, object] | None = None,
-) -> bytes:
-    """A paginated response: {items_key: [...], next, previous, count, page "n/N", per_page}."""
-    links = page_links(host, path, raw_query, page, page_count(count, per_page), per_page)
-    return orjson.dumps(_envelope(items_key, items, count, page, per_page, links, extra))
-
-
 def page_envelope_parts(
     items_key: str,
     items: Sequence[bytes],
@@ -471,7 +444,8 @@ def page_envelope_parts(
     raw_query: str,
     extra: Mapping[str, object] | None = None,
 ) -> list[bytes]:
-    """`page_envelope` around serialized `items`, as parts to join (see `splice`)."""
+    """A paginated response, {items_key: [...], next, previous, count, page "n/N",
+    per_page}, around the serialized `items`, as parts to join (see `splice`)."""
     links = page_links(host, path, raw_query, page, page_count(count, per_page), per_page)
     spliced = [Spliced(item) for item in items]
     return splice(_envelope(items_key, spliced, count, page, per_page, links, extra))
