@@ -90,19 +90,15 @@ def _json_fragment(row: Row) -> str:
     return "  " + json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n  ")
 
 
-def _join_json(fragments: Sequence[str]) -> str:
-    return "[\n" + ",\n".join(fragments) + "\n]\n" if fragments else "[]\n"
-
-
-def _json_chunks(fragments: Sequence[str]) -> Iterator[bytes]:
-    """_join_json's text, encoded piece by piece."""
+def _json_pieces(fragments: Sequence[str]) -> Iterator[str]:
+    """The result JSON around list items, piece by piece (a checkpoint streams them)."""
     if not fragments:
-        yield b"[]\n"
+        yield "[]\n"
         return
-    yield b"[\n"
+    yield "[\n"
     for i, fragment in enumerate(fragments):
-        yield (",\n" + fragment if i else fragment).encode("utf-8")
-    yield b"\n]\n"
+        yield ",\n" + fragment if i else fragment
+    yield "\n]\n"
 
 
 def _csv_line(row: Row) -> str:
@@ -118,7 +114,7 @@ _CSV_HEADER = ",".join(RESULT_FIELDS) + "\n"
 
 def render_json(rows: Sequence[Row]) -> str:
     """The result JSON: a list of objects, indent=2, UTF-8 as is, trailing newline."""
-    return _join_json([_json_fragment(row) for row in rows])
+    return "".join(_json_pieces([_json_fragment(row) for row in rows]))
 
 
 def render_csv(rows: Sequence[Row]) -> str:
@@ -235,7 +231,8 @@ class ResultSink:
         # Streamed, fragment by fragment: a checkpoint of a 10,000-track run must not hold
         # a second copy of every result in memory.
         order = sorted(self._json)
-        write_chunks_atomic(self.out_json, _json_chunks([self._json[i] for i in order]))
+        pieces = _json_pieces([self._json[i] for i in order])
+        write_chunks_atomic(self.out_json, (piece.encode("utf-8") for piece in pieces))
         if self.csv is not None:
             lines = (self._csv[i].encode("utf-8") for i in order)
             write_chunks_atomic(self.csv, itertools.chain((_CSV_HEADER.encode(),), lines))
