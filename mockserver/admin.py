@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from mockserver.behaviour import ADMIN_PREFIX
 from mockserver.errors import SpecError
-from mockserver.middleware import ADMIN_PREFIX
 from mockserver.state import ServerState
 
 __all__ = ["add_admin_routes", "is_loopback"]

@@ -2,7 +2,7 @@
 
 Handlers validate the query, ask the catalog or the search index, and splice the cached
 per-object JSON (`render_api`) into the response envelope; a search answer is kept by host
-and target, so a repeated search is one join. Every route but the token endpoint needs a
+and target, so a repeated search costs a dict lookup. Every route but the token endpoint needs a
 live Bearer token. Paths without their trailing slash answer 301 to the
 slashed path and unknown paths a JSON 404, as Beatport's Django stack does.
 """
@@ -16,14 +16,15 @@ from typing import Final
 from aiohttp import web
 
 from mockserver.auth import TOKEN_STORE, TokenStore, json_response, unauthorized
+from mockserver.caches import LruCache
 from mockserver.catalog import Catalog
 from mockserver.errors import MockServerError
 from mockserver.render_api import (
     ApiRenderer,
-    LruCache,
     page_count,
     page_envelope_parts,
 )
+from mockserver.routing import has_route, serve_routes
 from mockserver.search import SearchIndex
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -34,15 +35,16 @@ NOT_FOUND: Final = {"detail": "Not found."}
 INVALID_PAGE: Final = {"detail": "Invalid page."}
 TRACK_FILTERS: Final = ("name", "artist_name", "mix_name", "isrc")
 SEARCH_TYPES: Final = ("tracks", "releases")
-# Search answers kept by (host, target), as the parts to join: references to the cached
-# rows plus the envelope, a few hundred bytes an entry.
+# Search answers kept by (host, target), whole: 70 KB for a default page of 25 tracks, so
+# the bytes they add up to bound the cache before the entries do.
 SEARCH_CACHE_SIZE: Final = 1024
+SEARCH_CACHE_BYTES: Final = 32 << 20
 
 SearchKey = tuple[str, str]
 
 
-def _search_cache() -> LruCache[SearchKey, list[bytes]]:
-    return LruCache(SEARCH_CACHE_SIZE)
+def _search_cache() -> LruCache[SearchKey, bytes]:
+    return LruCache(SEARCH_CACHE_SIZE, max_weight=SEARCH_CACHE_BYTES, weigh=len)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,7 @@ class ApiContext:
     catalog: Catalog
     index: SearchIndex
     renderer: ApiRenderer
-    searches: LruCache[SearchKey, list[bytes]] = field(default_factory=_search_cache)
+    searches: LruCache[SearchKey, bytes] = field(default_factory=_search_cache)
 
 
 API_CONTEXT: Final = web.AppKey("api_context", ApiContext)
@@ -171,10 +173,10 @@ async def _account(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
 
 async def _search(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
     # The answer is a function of the host (in the links) and the target: repeats skip
-    # the parsing, the search and the rendering. Only 200s are kept.
+    # the parsing, the search, the rendering and the join. Only 200s are kept.
     key = (request.host, request.raw_path)
-    parts = ctx.searches.get(key)
-    if parts is None:
+    body = ctx.searches.get(key)
+    if body is None:
         query = request.query
         page, per_page = _paging(query)
         kind = query.get("type") or "tracks"
@@ -194,8 +196,9 @@ async def _search(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
         parts = _page_parts(request, kind, rows, count, page, per_page, {"order": [kind]})
         if parts is None:
             return json_response(INVALID_PAGE, status=404)
-        ctx.searches.put(key, parts)
-    return _json_bytes(b"".join(parts))
+        body = b"".join(parts)
+        ctx.searches.put(key, body)
+    return _json_bytes(body)
 
 
 async def _track_list(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
@@ -247,18 +250,16 @@ _ROUTES: Final[tuple[tuple[str, ApiHandler], ...]] = (
 )
 
 
-@web.middleware
-async def api_path_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """301 to the slashed /v4 path when only that one exists; JSON 404/405 for the rest."""
-    error = request.match_info.http_exception
-    if error is None or not request.path.startswith("/v4/"):
-        return await handler(request)
+async def api_unmatched(request: web.Request, error: web.HTTPException) -> web.Response | None:
+    """Under /v4/, Beatport's answers to what no route takes: a 301 to the slashed path when
+    only that one exists, JSON 404s and 405s. None elsewhere."""
+    if not request.path.startswith("/v4/"):
+        return None
     if error.status == 405:
         return json_response({"detail": f'Method "{request.method}" not allowed.'}, status=405)
     if not request.path.endswith("/"):
         path, sep, query = request.raw_path.partition("?")
-        slashed = request.clone(rel_url=path + "/" + sep + query)
-        if (await request.app.router.resolve(slashed)).http_exception is None:
+        if await has_route(request.clone(rel_url=path + "/" + sep + query)):
             raise web.HTTPMovedPermanently(location=path + "/" + sep + query)
     return json_response(NOT_FOUND, status=404)
 
@@ -266,5 +267,4 @@ async def api_path_middleware(request: web.Request, handler: Handler) -> web.Str
 def add_api_routes(app: web.Application, context: ApiContext) -> None:
     """Register the /v4 catalog and account routes (the token route is in `auth`)."""
     app[API_CONTEXT] = context
-    for path, handler in _ROUTES:
-        app.router.add_get(path, _route(handler, context))
+    serve_routes(app, [web.get(path, _route(handler, context)) for path, handler in _ROUTES])

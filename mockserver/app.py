@@ -8,12 +8,12 @@ from typing import Final
 from aiohttp import web
 
 from mockserver.admin import add_admin_routes
-from mockserver.api_routes import ApiContext, add_api_routes, api_path_middleware
+from mockserver.api_routes import ApiContext, add_api_routes, api_unmatched
 from mockserver.auth import Clock, TokenStore, add_auth_routes
 from mockserver.catalog import Catalog, build_catalog
-from mockserver.middleware import behaviour_middleware
 from mockserver.render_api import ApiRenderer
 from mockserver.render_web import INTERNAL_API_BASE, PageShell, WebRenderer
+from mockserver.routing import STATE, serve_unmatched
 from mockserver.search import SearchIndex
 from mockserver.settings import Settings
 from mockserver.state import ServerState
@@ -21,7 +21,6 @@ from mockserver.web_routes import WebContext, add_web_routes
 
 SETTINGS: Final = web.AppKey("settings", Settings)
 CATALOG: Final = web.AppKey("catalog", Catalog)
-STATE: Final = web.AppKey("state", ServerState)
 
 # Request bodies are small forms; a client sending more is broken or hostile.
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -36,12 +35,7 @@ def create_app(
     index = SearchIndex(catalog)
     state = ServerState.from_settings(settings, clock or time.monotonic)
 
-    # The behaviour middleware goes first so that every request, 404s and redirects too,
-    # pays the configured latency, rate limit and faults.
-    app = web.Application(
-        middlewares=[behaviour_middleware(state), api_path_middleware],
-        client_max_size=MAX_BODY_BYTES,
-    )
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[CATALOG] = catalog
     app[STATE] = state
@@ -52,4 +46,7 @@ def create_app(
     )
     add_web_routes(app, WebContext(catalog, index, web_renderer))
     add_admin_routes(app, state, settings.admin_token)
+    # Every request no route takes, 404s and redirects too, pays the configured latency,
+    # rate limit and faults.
+    serve_unmatched(app, [api_unmatched])
     return app

@@ -17,6 +17,8 @@ from typing import Final
 import orjson
 from aiohttp import web
 
+from mockserver.routing import serve_routes
+
 TOKEN_PATH: Final = "/v4/auth/o/token/"
 SCOPE: Final = "app:locker user:dj"
 
@@ -158,4 +160,4 @@ TOKEN_STORE: Final = web.AppKey("token_store", TokenStore)
 def add_auth_routes(app: web.Application, store: TokenStore) -> None:
     """Register POST /v4/auth/o/token/ and keep `store` on the app for the API handlers."""
     app[TOKEN_STORE] = store
-    app.router.add_post(TOKEN_PATH, _token_handler)
+    serve_routes(app, [web.post(TOKEN_PATH, _token_handler)])

@@ -3,7 +3,7 @@
 Per route, each fault kind has a probability (drawn from the server's seeded Random, so a run
 is reproducible) and "first N" makes the first N requests to each route fail with 503 before
 any probability applies. The text syntax (`503=0.05,reset=0.01`, `search:first=3`) lives in
-`mockserver.specs`; how each fault is acted out over HTTP lives in `mockserver.middleware`.
+`mockserver.specs`; how each fault is acted out over HTTP lives in `mockserver.behaviour`.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class FaultPlan:
         self._by_key = {s.route: _resolve(s, default) for s in config.specs if s.route is not None}
         self._selector = RouteSelector(self._by_key) if self._by_key else None
         self._seen: dict[str, int] = {}
-        # The middleware skips fault handling entirely when this is false.
+        # The behaviour skips fault handling entirely when this is false.
         self.active = not self._default.idle or any(not f.idle for f in self._by_key.values())
 
     def for_request(self, route: str, path: str) -> RouteFaults:

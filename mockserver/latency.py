@@ -146,7 +146,7 @@ class LatencyModel:
             s.route: _resolve(s, default) for s in config.specs if s.route is not None
         }
         self._selector = RouteSelector(self._by_key) if self._by_key else None
-        # The middleware skips all latency work when this is false.
+        # The behaviour skips all latency work when this is false.
         self.active = bool(self._by_key) or self._default != RouteLatency(None, None)
 
     def for_request(self, route: str, path: str) -> RouteLatency:

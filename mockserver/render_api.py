@@ -13,19 +13,17 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache, partial
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final
 
 import orjson
 
+from mockserver.caches import RenderCache
 from mockserver.model import Artist, Genre, Key, Label, Release, SubGenre, Track
 
 JsonObject = dict[str, Any]
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 API_BASE: Final = "https://api.beatport.com/v4"
 MEDIA_BASE: Final = "https://geo-media.beatport.com/image_size"
@@ -98,54 +96,6 @@ def length_text(length_ms: int) -> str:
 def days_before(iso_date: str, days: int) -> str:
     """The ISO date `days` before `iso_date`."""
     return (date.fromisoformat(iso_date) - timedelta(days=days)).isoformat()
-
-
-class RenderCache(Generic[V]):
-    """A bounded id -> rendered value map; evicts the oldest entry (renders are cheap to redo)."""
-
-    def __init__(self, maxsize: int) -> None:
-        self._maxsize = maxsize
-        self._items: dict[int, V] = {}
-
-    def peek(self, key: int) -> V | None:
-        """The value for `key` if it is cached, else None."""
-        return self._items.get(key)
-
-    def get(self, key: int, make: Callable[[], V]) -> V:
-        """The value for `key`, made by `make()` the first time."""
-        try:
-            return self._items[key]
-        except KeyError:
-            value = make()
-            if len(self._items) >= self._maxsize:
-                del self._items[next(iter(self._items))]
-            self._items[key] = value
-            return value
-
-
-class LruCache(Generic[K, V]):
-    """A bounded map that forgets its least recently used entry first."""
-
-    def __init__(self, maxsize: int) -> None:
-        self._maxsize = maxsize
-        self._items: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        """The value for `key` (now the most recently used), or None."""
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        """Keep `value` for `key`, forgetting the least recently used entry if full."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self._maxsize:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 # Dates repeat across a release's tracks: the parse and format need not.

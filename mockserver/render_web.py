@@ -24,6 +24,7 @@ from typing import Final
 
 import orjson
 
+from mockserver.caches import LruCache, RenderCache
 from mockserver.model import Artist, Genre, Label, Track
 from mockserver.render_api import (
     CACHE_SIZE,
@@ -31,8 +32,6 @@ from mockserver.render_api import (
     MEDIA_BASE,
     ApiRenderer,
     JsonObject,
-    LruCache,
-    RenderCache,
     Spliced,
     splice,
     stable_int,

@@ -1,5 +1,5 @@
-"""The live, changeable behaviour of one mock server: what the middleware reads on every request
-and what the admin API reads and changes."""
+"""The live, changeable behaviour of one mock server: what `mockserver.behaviour`
+reads on every request and what the admin API reads and changes."""
 
 from __future__ import annotations
 

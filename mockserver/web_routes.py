@@ -17,12 +17,12 @@ from typing import Final
 import orjson
 from aiohttp import web
 
+from mockserver.caches import LruCache
 from mockserver.catalog import Catalog
 from mockserver.model import Artist, Genre, Label, Release, Track
 from mockserver.render_api import (
     MEDIA_BASE,
     JsonObject,
-    LruCache,
     days_before,
     exclusive_period,
     stable_int,
@@ -40,6 +40,7 @@ from mockserver.render_web import (
     script_fragment,
     stamp,
 )
+from mockserver.routing import serve_routes
 from mockserver.search import SearchIndex
 
 HTML: Final = "text/html"
@@ -294,12 +295,16 @@ async def _next_data_track(request: web.Request, ctx: WebContext) -> web.StreamR
 def add_web_routes(app: web.Application, context: WebContext) -> None:
     """Register the website's pages."""
     app[WEB_CONTEXT] = context
-    router = app.router
     # The context is bound here rather than looked up on the app by every request.
-    router.add_get("/search", partial(_search_all, ctx=context))
-    router.add_get("/search/tracks", partial(_search_tracks, ctx=context))
-    router.add_get(r"/track/{slug}/{track_id:\d+}", partial(_track_page, ctx=context))
-    router.add_get(
-        r"/_next/data/{build_id}/track/{slug}/{track_id:\d+}.json",
-        partial(_next_data_track, ctx=context),
+    serve_routes(
+        app,
+        [
+            web.get("/search", partial(_search_all, ctx=context)),
+            web.get("/search/tracks", partial(_search_tracks, ctx=context)),
+            web.get(r"/track/{slug}/{track_id:\d+}", partial(_track_page, ctx=context)),
+            web.get(
+                r"/_next/data/{build_id}/track/{slug}/{track_id:\d+}.json",
+                partial(_next_data_track, ctx=context),
+            ),
+        ],
     )

@@ -1,4 +1,4 @@
-"""The behaviour middleware and the admin API over real HTTP, around two trivial handlers."""
+"""The server's behaviour and the admin API over real HTTP, around two trivial handlers."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 
 from mockserver.admin import add_admin_routes, is_loopback
-from mockserver.middleware import behaviour_middleware
 from mockserver.replay import ReplayStore
+from mockserver.routing import STATE, serve_routes, serve_unmatched
 from mockserver.settings import settings_from
 from mockserver.state import ServerState
 from tests.support import recording
@@ -50,10 +50,11 @@ def _state(replay: ReplayStore | None = None, **settings: Any) -> ServerState:
 
 @asynccontextmanager
 async def _serve(state: ServerState, admin_token: str | None = None) -> AsyncIterator[str]:
-    app = web.Application(middlewares=[_spoof_remote, behaviour_middleware(state)])
-    app.router.add_get("/v4/catalog/search/", _search)
-    app.router.add_get(PAGE, _page)
+    app = web.Application(middlewares=[_spoof_remote])
+    app[STATE] = state
+    serve_routes(app, [web.get("/v4/catalog/search/", _search), web.get(PAGE, _page)])
     add_admin_routes(app, state, admin_token)
+    serve_unmatched(app)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -216,6 +217,35 @@ def test_fixed_latency_delays_the_answer() -> None:
         assert stats["latency_ms"]["total"]["p50"] >= 50
 
     _run(scenario, _state(latency="search=fixed:50ms"))
+
+
+def test_requests_no_route_takes_pay_the_behaviour_too() -> None:
+    # A wrong method on a served path, an unknown path, and HEAD on a served GET route:
+    # aiohttp's answers, delayed and counted like any other.
+    async def scenario(base: str, session: aiohttp.ClientSession) -> None:
+        for method, path, status in (
+            ("POST", SEARCH, 405),
+            ("GET", "/v4/catalog/nothing/", 404),
+            ("HEAD", SEARCH, 200),
+        ):
+            started = time.perf_counter()
+            async with session.request(method, base + path) as response:
+                assert response.status == status
+                if status == 405:
+                    assert set(response.headers["Allow"].split(",")) == {"GET", "HEAD"}
+            assert time.perf_counter() - started >= 0.05
+        stats = await _stats(session, base)
+        assert stats["responses"]["by_route"] == {
+            "search": {"200": 1, "405": 1},
+            "other": {"404": 1},
+        }
+        assert stats["latency_ms"]["configured"]["count"] == 3
+        # /__admin/ stays outside the behaviour, known paths or not.
+        async with session.get(base + "/__admin/nothing") as response:
+            assert response.status == 404
+        assert (await _stats(session, base))["requests"]["total"] == 3
+
+    _run(scenario, _state(latency="fixed:50ms"))
 
 
 def test_bandwidth_paces_the_body() -> None:

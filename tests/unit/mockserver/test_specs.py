@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mockserver.errors import SpecError
 from mockserver.faults import FaultConfig, FaultSpec
 from mockserver.latency import Distribution, LatencyConfig, LatencySpec
-from mockserver.middleware import route_of
+from mockserver.behaviour import route_of
 from mockserver.ratelimit import RateLimitConfig
 from mockserver.replay import ReplayStore
 from mockserver.settings import Settings, load_settings_toml, settings_from

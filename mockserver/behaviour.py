@@ -1,13 +1,16 @@
-"""The behaviour middleware: rate limits, faults, replay and latency around every request.
+"""The server's behaviour: rate limits, faults, replay and latency around every request.
 
-For each request outside `/__admin/`, in this order: classify its route; draw its delay; take
+`with_behaviour` wraps a handler when its route is registered (`mockserver.routing`), not as
+an aiohttp middleware: a middleware chain costs every request a few more coroutine layers,
+and the mock must stay far from being the bottleneck of the benchmark it serves.
+
+For each request outside `/__admin/`, in this order: know its route; draw its delay; take
 a rate-limit token (429 when there is none); draw a fault; answer from the replay store or the
 real handler; wait until the drawn delay has passed since arrival; send (paced to the route's
 bandwidth, or deliberately broken); record stats and a journal entry. With a replay timing
 set, a replayed answer waits its entry's recorded time (scaled) instead of the drawn delay.
 
-With nothing configured, a shorter path (`_serve_plain`) does only the regex match and the
-bookkeeping: the mock must stay far from being the bottleneck of the benchmark it serves.
+With nothing configured, a shorter path (`_serve_plain`) does only the bookkeeping.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import struct
 from collections.abc import Mapping
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from mockserver.faults import FAULT_STATUS
@@ -31,7 +34,7 @@ from mockserver.replay import HOP_BY_HOP, RecordedResponse, describe, request_ke
 from mockserver.state import ServerState
 from mockserver.stats import NO_ANSWER
 
-__all__ = ["ADMIN_PREFIX", "behaviour_middleware", "route_of"]
+__all__ = ["ADMIN_PREFIX", "route_of", "with_behaviour"]
 
 ADMIN_PREFIX = "/__admin/"
 HANG_POLL = 0.05  # how often a hanging request looks whether its client is still there
@@ -230,13 +233,12 @@ async def _answer(
 
 
 async def _serve(
-    state: ServerState, request: web.Request, handler: Handler, path: str
+    state: ServerState, request: web.Request, handler: Handler, route: str
 ) -> web.StreamResponse:
     clock, stats = state.clock, state.stats
     start = clock()
-    route = route_of(request.method, path)
     outcome = _Outcome()
-    latency = state.latency.for_request(route, path) if state.latency.active else None
+    latency = state.latency.for_request(route, request.path) if state.latency.active else None
     if latency is not None and latency.sampler is not None:
         outcome.delay = latency.sampler(state.rng)
     stats.begin(route)
@@ -272,7 +274,7 @@ async def _serve(
 
 
 async def _serve_plain(
-    state: ServerState, request: web.Request, handler: Handler, path: str
+    state: ServerState, request: web.Request, handler: Handler, route: str
 ) -> web.StreamResponse:
     """`_serve` when no behaviour is configured: the same stats and journal in fewer steps.
 
@@ -280,7 +282,6 @@ async def _serve_plain(
     """
     clock, stats = state.clock, state.stats
     start = clock()
-    route = route_of(request.method, path)
     status, size = NO_ANSWER, None
     stats.begin(route)
     try:
@@ -335,21 +336,27 @@ async def _send(
     return response
 
 
-def behaviour_middleware(state: ServerState) -> Middleware:
-    """An aiohttp middleware applying `state`'s behaviour to every request outside /__admin/."""
+def with_behaviour(state: ServerState, handler: Handler, route: str | None) -> Handler:
+    """`handler` with `state`'s behaviour around it, its requests counted under `route`.
 
-    @web.middleware
-    async def behaviour(request: web.Request, handler: Handler) -> web.StreamResponse:
-        path = request.path
-        if path.startswith(ADMIN_PREFIX):
-            return await handler(request)
+    With `route` None (the catch-all of unmatched requests), each request's route is
+    classified from its path, and `/__admin/` paths go to `handler` untouched.
+    """
+
+    async def behaved(request: web.Request) -> web.StreamResponse:
+        named = route
+        if named is None:
+            path = request.path
+            if path.startswith(ADMIN_PREFIX):
+                return await handler(request)
+            named = route_of(request.method, path)
         if (
             state.limiter is None
             and not state.latency.active
             and not state.faults.active
             and not state.replay
         ):
-            return await _serve_plain(state, request, handler, path)
-        return await _serve(state, request, handler, path)
+            return await _serve_plain(state, request, handler, named)
+        return await _serve(state, request, handler, named)
 
-    return behaviour
+    return behaved
