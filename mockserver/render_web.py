@@ -13,9 +13,9 @@ one join.
 
 from __future__ import annotations
 
+import base64
 import html
 import random
-import secrets
 import string
 import time
 from collections.abc import Callable, Sequence
@@ -103,10 +103,27 @@ def _score_prefix(rank: int) -> bytes:
 # Pages kept as templates (track pages, `_next/data` routes): small, they share the big parts.
 TEMPLATE_CACHE_SIZE: Final = 1024
 # What differs on every request; cached pages keep holes for these (see PageTemplate).
+# Trace ids and the page's anonymous token only have to look random and differ, not be
+# secret: a PRNG (seeded from the OS) makes them without a getrandom() call apiece.
+_IDS: Final = random.Random()
+
+
+def _trace_id() -> bytes:
+    return b"%032x" % _IDS.getrandbits(128)
+
+
+def _span_id() -> bytes:
+    return b"%016x" % _IDS.getrandbits(64)
+
+
+def _page_token() -> bytes:
+    return base64.urlsafe_b64encode(_IDS.randbytes(20)).rstrip(b"=")  # as token_urlsafe(20)
+
+
 _FRESH: Final[dict[bytes, Callable[[], bytes]]] = {
-    MARK + b"trace": lambda: secrets.token_hex(16).encode(),
-    MARK + b"span": lambda: secrets.token_hex(8).encode(),
-    MARK + b"token": lambda: secrets.token_urlsafe(20).encode(),
+    MARK + b"trace": _trace_id,
+    MARK + b"span": _span_id,
+    MARK + b"token": _page_token,
     MARK + b"now": lambda: b"%d" % int(time.time() * 1000),
 }
 
@@ -311,8 +328,8 @@ class WebRenderer:
         trace_data: object
         baggage: object
         if fresh:
-            trace = secrets.token_hex(16)
-            trace_data = f"{trace}-{secrets.token_hex(8)}-0"
+            trace = _trace_id().decode()
+            trace_data = f"{trace}-{_span_id().decode()}-0"
             baggage = before + trace + after
         else:  # the same JSON strings, with holes where the random ids go
             trace_data = orjson.Fragment(b'"' + _hole("trace") + b"-" + _hole("span") + b'-0"')
