@@ -21,47 +21,77 @@ PERCENTILES = (50, 90, 99)
 class LogHistogram:
     """Counts of durations (seconds) in buckets 1 % wide on a log scale.
 
-    Memory stays bounded however long the server runs, recording is O(1), and a percentile
-    is off by at most half a bucket (0.5 %); min, max and mean are exact.
+    Memory stays bounded however long the server runs, and a percentile is off by at most
+    half a bucket (0.5 %); min, max and mean are exact. Recording is on every request's
+    path, so it only appends: durations are put into their buckets a batch at a time.
     """
 
     GROWTH = 1.01  # each bucket is 1 % wider than the one before
     FLOOR = 1e-6  # everything up to 1 us shares bucket 0
+    BATCH = 1024  # durations waiting for their buckets, at most
 
     _SCALE = 1.0 / math.log(GROWTH)
 
     def __init__(self) -> None:
         self._buckets: dict[int, int] = {}
-        self.count = 0
-        self.total = 0.0
-        self.min = math.inf
-        self.max = 0.0
+        self._pending: list[float] = []
+        self._count = 0
+        self._total = 0.0
+        self._min = math.inf
+        self._max = 0.0
 
     def record(self, seconds: float) -> None:
-        index = (
-            0 if seconds <= self.FLOOR else 1 + int(math.log(seconds / self.FLOOR) * self._SCALE)
-        )
-        self._buckets[index] = self._buckets.get(index, 0) + 1
-        self.count += 1
-        self.total += seconds
-        if seconds < self.min:
-            self.min = seconds
-        if seconds > self.max:
-            self.max = seconds
+        pending = self._pending
+        pending.append(seconds)
+        if len(pending) >= self.BATCH:
+            self._fold()
+
+    def _fold(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        buckets, floor, scale, log = self._buckets, self.FLOOR, self._SCALE, math.log
+        for seconds in pending:
+            index = 0 if seconds <= floor else 1 + int(log(seconds / floor) * scale)
+            buckets[index] = buckets.get(index, 0) + 1
+        self._count += len(pending)
+        self._total += math.fsum(pending)
+        self._min = min(self._min, min(pending))
+        self._max = max(self._max, max(pending))
+
+    @property
+    def count(self) -> int:
+        return self._count + len(self._pending)
+
+    @property
+    def total(self) -> float:
+        self._fold()
+        return self._total
+
+    @property
+    def min(self) -> float:
+        self._fold()
+        return self._min
+
+    @property
+    def max(self) -> float:
+        self._fold()
+        return self._max
 
     def percentile(self, q: float) -> float | None:
         """The nearest-rank q-th percentile (0 < q <= 100), or None when empty."""
-        if not self.count:
+        self._fold()
+        if not self._count:
             return None
-        rank = max(1, math.ceil(q / 100 * self.count))
+        rank = max(1, math.ceil(q / 100 * self._count))
         seen = 0
         for index in sorted(self._buckets):
             seen += self._buckets[index]
             if seen >= rank:
                 # The bucket's geometric middle; bucket i covers FLOOR*G^(i-1) .. FLOOR*G^i.
                 value = 0.0 if index == 0 else self.FLOOR * self.GROWTH ** (index - 0.5)
-                return min(self.max, max(self.min, value))
-        return self.max
+                return min(self._max, max(self._min, value))
+        return self._max
 
     def summary_ms(self) -> dict[str, float | int | None]:
         """count, mean, min, max and the PERCENTILES, in milliseconds."""
