@@ -26,7 +26,7 @@ import signal
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -38,6 +38,8 @@ import psutil
 from aiohttp import web
 
 from mockserver.catalog import Catalog, build_catalog
+from mockserver.routing import Params, Router
+from mockserver.runner import make_runner
 from mockserver.search import tokenize
 
 JSON: Final = "application/json"
@@ -153,6 +155,36 @@ def bare_app(bodies: dict[str, tuple[int, str]], delay: float = 0.0) -> web.Appl
     return app
 
 
+def bare_lowlevel(
+    bodies: dict[str, tuple[int, str]],
+) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:
+    """`bare_app`'s answers from one handler on aiohttp's low-level server (no Application),
+    the path matched by the mock's router: the cheapest aiohttp answer, for --bare lowlevel."""
+    router = Router()
+    for route, (size, content_type) in bodies.items():
+        body = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+        charset = "utf-8" if content_type == HTML else None
+
+        async def answer(
+            request: web.BaseRequest,
+            params: Params,
+            body: bytes = body,
+            ct: str = content_type,
+            cs: Any = charset,
+        ) -> web.StreamResponse:
+            return web.Response(body=body, content_type=ct, charset=cs)
+
+        router.add("GET", route, answer)
+
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        found = router.match(request.rel_url.path_safe)
+        if found is None or request.method not in found[0]:
+            raise web.HTTPNotFound()
+        return await found[0][request.method](request, found[1])
+
+    return handle
+
+
 def _mock_app(overrides: dict[str, Any]) -> tuple[web.Application, str]:
     from mockserver.app import create_app
     from mockserver.auth import TOKEN_STORE
@@ -162,9 +194,7 @@ def _mock_app(overrides: dict[str, Any]) -> tuple[web.Application, str]:
     return app, app[TOKEN_STORE].issue("bench").access_token
 
 
-async def _serve(app: web.Application, token: str, conn: Connection) -> None:
-    # The same runner for both: no access log, aiohttp's defaults otherwise.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+async def _serve(runner: web.BaseRunner, token: str, conn: Connection) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     stop = asyncio.Event()
@@ -185,13 +215,25 @@ TUNED_ENV: Final = {
 }
 
 
+async def _serve_kind(kind: str, config: dict[str, Any], conn: Connection) -> None:
+    # The mock with the runner `python -m mockserver` uses (its dispatcher on aiohttp's
+    # low-level server); the bare app with an AppRunner, or the low-level bare handler; no
+    # access log for any.
+    token = ""
+    if kind == "mock":
+        app, token = _mock_app({k: v for k, v in config.items() if k != "tuned"})
+        runner = make_runner(app)
+    elif config.get("lowlevel"):
+        server = web.Server(bare_lowlevel(config["bodies"]))
+        runner = web.ServerRunner(server, access_log=None, handle_signals=False)
+    else:
+        runner = make_runner(bare_app(config["bodies"], config.get("delay", 0.0)))
+    await _serve(runner, token, conn)
+
+
 def _server_main(kind: str, config: dict[str, Any], conn: Connection) -> None:
     try:
-        if kind == "mock":
-            app, token = _mock_app({k: v for k, v in config.items() if k != "tuned"})
-        else:
-            app, token = bare_app(config["bodies"], config.get("delay", 0.0)), ""
-        asyncio.run(_serve(app, token, conn))
+        asyncio.run(_serve_kind(kind, config, conn))
     except BaseException as error:  # told to the parent, which raises it
         conn.send(("error", repr(error), ""))
         raise
@@ -483,6 +525,7 @@ class Options:
     latency_duration: float = 5.0
     latency_think: float = 0.2
     tuned: bool = False
+    lowlevel_bare: bool = False
     catalog_size: int = 20_000
     seed: int = 1
 
@@ -552,7 +595,8 @@ def run_throughput(options: Options, log: Callable[[str], None] = print) -> dict
             by_route.setdefault(mix.route, []).append(sizes[mix.name])
         types = {m.route: m.content_type for m in mixes}
         bodies = {r: (int(statistics.median(s)), types[r]) for r, s in by_route.items()}
-        with ServerProcess("bare", {"bodies": bodies, "tuned": options.tuned}) as bare:
+        bare_config = {"bodies": bodies, "tuned": options.tuned, "lowlevel": options.lowlevel_bare}
+        with ServerProcess("bare", bare_config) as bare:
             for mix in mixes:
                 limit = int(MAX_RATE * (options.warmup + options.duration))
                 for number in range(options.rounds):
@@ -786,8 +830,15 @@ def _readme(summary: dict[str, Any], baseline: dict[str, Any] | None) -> str:
         "",
         "## Method",
         "",
-        "Mock and bare app run in separate processes with the same AppRunner (no access log); "
-        "this process generates the load with raw asyncio protocols on keep-alive connections "
+        "Mock and bare server run in separate processes, neither with an access log: the mock "
+        "as `python -m mockserver` serves it (its own dispatcher on aiohttp's low-level "
+        "server), the bare handler "
+        + (
+            "on aiohttp's low-level server too (--bare lowlevel); "
+            if summary["options"].get("lowlevel_bare")
+            else "as a route of an aiohttp Application (AppRunner); "
+        )
+        + "this process generates the load with raw asyncio protocols on keep-alive connections "
         f"({summary['options']['connections']} per run). Each mix runs "
         f"{summary['options']['rounds']} rounds of {summary['options']['duration']} s "
         "(after a short warm-up), alternating which server goes first. "
@@ -859,6 +910,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="both servers with glibc keeping freed memory (see TUNED_ENV)",
     )
+    parser.add_argument(
+        "--bare",
+        choices=("app", "lowlevel"),
+        default="app",
+        help="the baseline: a route of an aiohttp Application (default), or one handler on "
+        "aiohttp's low-level server, as the mock itself is served",
+    )
     parser.add_argument("--out", type=Path, default=Path("results/mock"))
     parser.add_argument(
         "--baseline", type=Path, help="an earlier summary.json to show as the 'before' figures"
@@ -874,6 +932,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency_duration=args.latency_duration,
         latency_think=args.latency_think,
         tuned=args.tuned,
+        lowlevel_bare=args.bare == "lowlevel",
     )
     command = "python -m bench.mock_throughput " + " ".join(sys.argv[1:] if argv is None else argv)
     machine = machine_info()

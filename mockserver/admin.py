@@ -21,11 +21,12 @@ from aiohttp import web
 
 from mockserver.behaviour import ADMIN_PREFIX
 from mockserver.errors import SpecError
+from mockserver.routing import Params, Route, Served
 from mockserver.state import ServerState
 
-__all__ = ["add_admin_routes", "is_loopback"]
+__all__ = ["admin_routes", "is_loopback"]
 
-_AdminHandler = Callable[[web.Request, ServerState], Awaitable[web.Response]]
+_AdminHandler = Callable[[web.BaseRequest, ServerState], Awaitable[web.Response]]
 
 
 def _json(payload: object, status: int = 200) -> web.Response:
@@ -46,7 +47,7 @@ def is_loopback(remote: str | None) -> bool:
     return address.is_loopback
 
 
-def _allowed(request: web.Request, admin_token: str | None) -> bool:
+def _allowed(request: web.BaseRequest, admin_token: str | None) -> bool:
     if is_loopback(request.remote):
         return True
     if admin_token is None:
@@ -57,15 +58,15 @@ def _allowed(request: web.Request, admin_token: str | None) -> bool:
     )
 
 
-async def _stats(request: web.Request, state: ServerState) -> web.Response:
+async def _stats(request: web.BaseRequest, state: ServerState) -> web.Response:
     return _json(state.stats.snapshot() | {"replay": {"recorded": len(state.replay)}})
 
 
-async def _get_config(request: web.Request, state: ServerState) -> web.Response:
+async def _get_config(request: web.BaseRequest, state: ServerState) -> web.Response:
     return _json(state.config_dict())
 
 
-async def _patch_config(request: web.Request, state: ServerState) -> web.Response:
+async def _patch_config(request: web.BaseRequest, state: ServerState) -> web.Response:
     try:
         patch = json.loads(await request.read())
     except ValueError as error:
@@ -79,12 +80,12 @@ async def _patch_config(request: web.Request, state: ServerState) -> web.Respons
     return _json(state.config_dict())
 
 
-async def _reset(request: web.Request, state: ServerState) -> web.Response:
+async def _reset(request: web.BaseRequest, state: ServerState) -> web.Response:
     state.reset()
     return _json({"reset": True})
 
 
-async def _requests(request: web.Request, state: ServerState) -> web.Response:
+async def _requests(request: web.BaseRequest, state: ServerState) -> web.Response:
     raw = request.query.get("limit")
     if raw is not None and not raw.isdigit():
         return _json({"error": f"limit must be a whole number, got {raw!r}"}, 400)
@@ -101,10 +102,8 @@ _ROUTES: tuple[tuple[str, str, _AdminHandler], ...] = (
 )
 
 
-def _guarded(
-    handler: _AdminHandler, state: ServerState, admin_token: str | None
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def guarded(request: web.Request) -> web.Response:
+def _guarded(handler: _AdminHandler, state: ServerState, admin_token: str | None) -> Served:
+    async def guarded(request: web.BaseRequest, params: Params) -> web.StreamResponse:
         if not _allowed(request, admin_token):
             return _json({"error": "the admin API is for loopback clients or the admin token"}, 403)
         return await handler(request, state)
@@ -112,7 +111,9 @@ def _guarded(
     return guarded
 
 
-def add_admin_routes(app: web.Application, state: ServerState, admin_token: str | None) -> None:
-    """Register the admin API on `app`, acting on `state`."""
-    for method, name, handler in _ROUTES:
-        app.router.add_route(method, ADMIN_PREFIX + name, _guarded(handler, state, admin_token))
+def admin_routes(state: ServerState, admin_token: str | None) -> list[Route]:
+    """The admin API, acting on `state` (outside the server's behaviour)."""
+    return [
+        (method, ADMIN_PREFIX + name, _guarded(handler, state, admin_token))
+        for method, name, handler in _ROUTES
+    ]

@@ -15,7 +15,7 @@ from typing import Final
 
 from aiohttp import web
 
-from mockserver.auth import TOKEN_STORE, TokenStore, json_response, unauthorized
+from mockserver.auth import TokenStore, json_response, unauthorized
 from mockserver.caches import LruCache
 from mockserver.catalog import Catalog
 from mockserver.errors import MockServerError
@@ -24,10 +24,8 @@ from mockserver.render_api import (
     page_count,
     page_envelope_parts,
 )
-from mockserver.routing import has_route, serve_routes
+from mockserver.routing import Params, Route, Router, Served
 from mockserver.search import SearchIndex
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 DEFAULT_PER_PAGE: Final = 25
 MAX_PER_PAGE: Final = 100
@@ -49,17 +47,19 @@ def _search_cache() -> LruCache[SearchKey, bytes]:
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
-    """What the API handlers read: the catalog, its search index and the renderer, and the
-    search answers already given (the same host and target give the same answer)."""
+    """What the API handlers read: the catalog, its search index, the renderer, the live
+    tokens, and the search answers already given (the same host and target give the same
+    answer)."""
 
     catalog: Catalog
     index: SearchIndex
     renderer: ApiRenderer
+    tokens: TokenStore
     searches: LruCache[SearchKey, bytes] = field(default_factory=_search_cache)
 
 
 API_CONTEXT: Final = web.AppKey("api_context", ApiContext)
-ApiHandler = Callable[[web.Request, ApiContext], Awaitable[web.StreamResponse]]
+ApiHandler = Callable[[web.BaseRequest, Params, ApiContext], Awaitable[web.StreamResponse]]
 
 
 class _BadParam(MockServerError):
@@ -92,20 +92,17 @@ def _paging(query: Mapping[str, str]) -> tuple[int, int]:
     return page, per_page
 
 
-def _route(handler: ApiHandler, context: ApiContext) -> Handler:
+def _route(handler: ApiHandler, context: ApiContext) -> Served:
     """`handler` bound to `context`, refusing the request with Beatport's 401 unless it
     carries a live Bearer token."""
-    store: TokenStore | None = None  # the app's, looked up once: this is every request's path
+    check = context.tokens.check
 
-    async def guarded(request: web.Request) -> web.StreamResponse:
-        nonlocal store
-        if store is None:
-            store = request.app[TOKEN_STORE]
-        problem = store.check(request.headers.get("Authorization"))
+    async def guarded(request: web.BaseRequest, params: Params) -> web.StreamResponse:
+        problem = check(request.headers.get("Authorization"))
         if problem is not None:
             return unauthorized(problem)
         try:
-            return await handler(request, context)
+            return await handler(request, params, context)
         except _BadParam as bad:
             return json_response({bad.field: [bad.message]}, status=400)
 
@@ -117,7 +114,7 @@ def _json_bytes(body: bytes) -> web.Response:
 
 
 def _page_parts(
-    request: web.Request,
+    request: web.BaseRequest,
     key: str,
     rows: Sequence[bytes],
     count: int,
@@ -144,7 +141,7 @@ def _page_parts(
 
 
 def _paginated(
-    request: web.Request, key: str, rows: Sequence[bytes], count: int, page: int, per_page: int
+    request: web.BaseRequest, key: str, rows: Sequence[bytes], count: int, page: int, per_page: int
 ) -> web.Response:
     parts = _page_parts(request, key, rows, count, page, per_page)
     if parts is None:
@@ -152,8 +149,8 @@ def _paginated(
     return _json_bytes(b"".join(parts))
 
 
-async def _account(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
-    username = request.app[TOKEN_STORE].username(request.headers["Authorization"])
+async def _account(request: web.BaseRequest, params: Params, ctx: ApiContext) -> web.StreamResponse:
+    username = ctx.tokens.username(request.headers["Authorization"])
     return json_response(
         {
             "id": 1_000_001,
@@ -171,7 +168,7 @@ async def _account(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
     )
 
 
-async def _search(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
+async def _search(request: web.BaseRequest, params: Params, ctx: ApiContext) -> web.StreamResponse:
     # The answer is a function of the host (in the links) and the target: repeats skip
     # the parsing, the search, the rendering and the join. Only 200s are kept.
     key = (request.host, request.raw_path)
@@ -201,7 +198,9 @@ async def _search(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
     return _json_bytes(body)
 
 
-async def _track_list(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
+async def _track_list(
+    request: web.BaseRequest, params: Params, ctx: ApiContext
+) -> web.StreamResponse:
     page, per_page = _paging(request.query)
     filters = {name: request.query[name] for name in TRACK_FILTERS if request.query.get(name)}
     tracks = ctx.catalog.find_tracks(**filters)
@@ -210,8 +209,10 @@ async def _track_list(request: web.Request, ctx: ApiContext) -> web.StreamRespon
     return _paginated(request, "results", rows, len(tracks), page, per_page)
 
 
-async def _track_detail(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
-    track_id = int(request.match_info["track_id"])
+async def _track_detail(
+    request: web.BaseRequest, params: Params, ctx: ApiContext
+) -> web.StreamResponse:
+    track_id = int(params["track_id"])
     body = ctx.renderer.cached_track_json(track_id)  # a hit needs no catalog lookup
     if body is None:
         track = ctx.catalog.track(track_id)
@@ -221,15 +222,19 @@ async def _track_detail(request: web.Request, ctx: ApiContext) -> web.StreamResp
     return _json_bytes(body)
 
 
-async def _release_detail(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
-    release = ctx.catalog.release(int(request.match_info["release_id"]))
+async def _release_detail(
+    request: web.BaseRequest, params: Params, ctx: ApiContext
+) -> web.StreamResponse:
+    release = ctx.catalog.release(int(params["release_id"]))
     if release is None:
         return json_response(NOT_FOUND, status=404)
     return _json_bytes(ctx.renderer.release_json(release))
 
 
-async def _release_tracks(request: web.Request, ctx: ApiContext) -> web.StreamResponse:
-    release = ctx.catalog.release(int(request.match_info["release_id"]))
+async def _release_tracks(
+    request: web.BaseRequest, params: Params, ctx: ApiContext
+) -> web.StreamResponse:
+    release = ctx.catalog.release(int(params["release_id"]))
     if release is None:
         return json_response(NOT_FOUND, status=404)
     page, per_page = _paging(request.query)
@@ -250,21 +255,23 @@ _ROUTES: Final[tuple[tuple[str, ApiHandler], ...]] = (
 )
 
 
-async def api_unmatched(request: web.Request, error: web.HTTPException) -> web.Response | None:
+async def api_unmatched(
+    request: web.BaseRequest, error: web.HTTPException, router: Router
+) -> web.Response | None:
     """Under /v4/, Beatport's answers to what no route takes: a 301 to the slashed path when
     only that one exists, JSON 404s and 405s. None elsewhere."""
     if not request.path.startswith("/v4/"):
         return None
     if error.status == 405:
         return json_response({"detail": f'Method "{request.method}" not allowed.'}, status=405)
-    if not request.path.endswith("/"):
+    if not request.path.endswith("/") and router.takes(
+        request.method, request.rel_url.path_safe + "/"
+    ):
         path, sep, query = request.raw_path.partition("?")
-        if await has_route(request.clone(rel_url=path + "/" + sep + query)):
-            raise web.HTTPMovedPermanently(location=path + "/" + sep + query)
+        raise web.HTTPMovedPermanently(location=path + "/" + sep + query)
     return json_response(NOT_FOUND, status=404)
 
 
-def add_api_routes(app: web.Application, context: ApiContext) -> None:
-    """Register the /v4 catalog and account routes (the token route is in `auth`)."""
-    app[API_CONTEXT] = context
-    serve_routes(app, [web.get(path, _route(handler, context)) for path, handler in _ROUTES])
+def api_routes(context: ApiContext) -> list[Route]:
+    """The /v4 catalog and account routes (the token route is in `auth`)."""
+    return [("GET", path, _route(handler, context)) for path, handler in _ROUTES]

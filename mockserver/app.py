@@ -1,4 +1,10 @@
-"""Assemble the mock server: catalog, search index, auth, API and website routes, behaviour."""
+"""Assemble the mock server: catalog, search index, auth, API and website routes, behaviour.
+
+`create_app` returns an aiohttp Application, so that the mock can be mounted wherever one is
+expected (aiohttp's test client, say), but all it holds is one catch-all route to the mock's
+own `Dispatcher` (`mockserver.routing`); `mockserver.runner` serves that dispatcher on
+aiohttp's low-level server, without the Application's per-request routing work.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,22 @@ from typing import Final
 
 from aiohttp import web
 
-from mockserver.admin import add_admin_routes
-from mockserver.api_routes import ApiContext, add_api_routes, api_unmatched
-from mockserver.auth import Clock, TokenStore, add_auth_routes
+from mockserver.admin import admin_routes
+from mockserver.api_routes import API_CONTEXT, ApiContext, api_routes, api_unmatched
+from mockserver.auth import TOKEN_STORE, Clock, TokenStore, auth_routes
 from mockserver.catalog import Catalog, build_catalog
 from mockserver.render_api import ApiRenderer
 from mockserver.render_web import INTERNAL_API_BASE, PageShell, WebRenderer
-from mockserver.routing import STATE, serve_unmatched
+from mockserver.routing import Dispatcher, Router, serve_routes
 from mockserver.search import SearchIndex
 from mockserver.settings import Settings
 from mockserver.state import ServerState
-from mockserver.web_routes import WebContext, add_web_routes
+from mockserver.web_routes import WEB_CONTEXT, WebContext, web_routes
 
 SETTINGS: Final = web.AppKey("settings", Settings)
 CATALOG: Final = web.AppKey("catalog", Catalog)
+STATE: Final = web.AppKey("state", ServerState)
+DISPATCHER: Final = web.AppKey("dispatcher", Dispatcher)
 
 # Request bodies are small forms; a client sending more is broken or hostile.
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -34,19 +42,27 @@ def create_app(
         catalog = build_catalog(settings.seed, settings.catalog_size)
     index = SearchIndex(catalog)
     state = ServerState.from_settings(settings, clock or time.monotonic)
-
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[SETTINGS] = settings
-    app[CATALOG] = catalog
-    app[STATE] = state
-    add_auth_routes(app, TokenStore(settings.token_ttl, state.clock))
-    add_api_routes(app, ApiContext(catalog, index, ApiRenderer(catalog.track)))
+    tokens = TokenStore(settings.token_ttl, state.clock)
+    api = ApiContext(catalog, index, ApiRenderer(catalog.track), tokens)
     web_renderer = WebRenderer(
         ApiRenderer(catalog.track, api_base=INTERNAL_API_BASE), PageShell(settings.seed)
     )
-    add_web_routes(app, WebContext(catalog, index, web_renderer))
-    add_admin_routes(app, state, settings.admin_token)
+    website = WebContext(catalog, index, web_renderer)
+
+    router = Router()
+    serve_routes(router, state, [*auth_routes(tokens), *api_routes(api), *web_routes(website)])
+    router.add_routes(admin_routes(state, settings.admin_token))  # outside the behaviour
     # Every request no route takes, 404s and redirects too, pays the configured latency,
     # rate limit and faults.
-    serve_unmatched(app, [api_unmatched])
+    dispatcher = Dispatcher(router, state, [api_unmatched])
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_route("*", "/{tail:.*}", dispatcher.handle)
+    app[SETTINGS] = settings
+    app[CATALOG] = catalog
+    app[STATE] = state
+    app[TOKEN_STORE] = tokens
+    app[API_CONTEXT] = api
+    app[WEB_CONTEXT] = website
+    app[DISPATCHER] = dispatcher
     return app

@@ -17,7 +17,7 @@ from typing import Final
 import orjson
 from aiohttp import web
 
-from mockserver.routing import serve_routes
+from mockserver.routing import Params, Route
 
 TOKEN_PATH: Final = "/v4/auth/o/token/"
 SCOPE: Final = "app:locker user:dj"
@@ -118,8 +118,7 @@ def unauthorized(detail: str) -> web.Response:
     return response
 
 
-async def _token_handler(request: web.Request) -> web.Response:
-    store: TokenStore = request.app[TOKEN_STORE]
+async def _token_handler(request: web.BaseRequest, store: TokenStore) -> web.Response:
     # Some clients put the grant in the query string of the POST (beets-beatport4 does).
     fields: dict[str, str] = dict(request.query)
     form = await request.post()
@@ -157,7 +156,10 @@ def _oauth_error(error: str, description: str) -> web.Response:
 TOKEN_STORE: Final = web.AppKey("token_store", TokenStore)
 
 
-def add_auth_routes(app: web.Application, store: TokenStore) -> None:
-    """Register POST /v4/auth/o/token/ and keep `store` on the app for the API handlers."""
-    app[TOKEN_STORE] = store
-    serve_routes(app, [web.post(TOKEN_PATH, _token_handler)])
+def auth_routes(store: TokenStore) -> list[Route]:
+    """POST /v4/auth/o/token/, issuing and refreshing the tokens of `store`."""
+
+    async def token(request: web.BaseRequest, params: Params) -> web.StreamResponse:
+        return await _token_handler(request, store)
+
+    return [("POST", TOKEN_PATH, token)]

@@ -21,10 +21,9 @@ import json
 import re
 import socket
 import struct
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from mockserver.faults import FAULT_STATUS
@@ -34,7 +33,11 @@ from mockserver.replay import HOP_BY_HOP, RecordedResponse, describe, request_ke
 from mockserver.state import ServerState
 from mockserver.stats import NO_ANSWER
 
-__all__ = ["ADMIN_PREFIX", "route_of", "with_behaviour"]
+__all__ = ["ADMIN_PREFIX", "Params", "Served", "route_of", "with_behaviour"]
+
+Params = Mapping[str, str]  # a route pattern's parameters, by name
+# A route's handler: the request and its route's parameters in, the answer out.
+Served = Callable[[web.BaseRequest, Params], Awaitable[web.StreamResponse]]
 
 ADMIN_PREFIX = "/__admin/"
 HANG_POLL = 0.05  # how often a hanging request looks whether its client is still there
@@ -69,7 +72,7 @@ def route_of(method: str, path: str) -> str:
     return (match.lastgroup or "other") if match else "other"
 
 
-def _target(request: web.Request) -> str:
+def _target(request: web.BaseRequest) -> str:
     """`request.path_qs` (the journal's target) without re-serializing the parsed URL.
 
     For an origin-form target with no fragment, no empty query and no leading "//", aiohttp's
@@ -117,7 +120,7 @@ def _copy_headers(response: web.StreamResponse) -> CIMultiDict[str]:
     )
 
 
-def _reset(request: web.Request) -> None:
+def _reset(request: web.BaseRequest) -> None:
     """Drop the connection with a TCP reset and no answer."""
     transport = request.transport
     if transport is None:
@@ -130,7 +133,7 @@ def _reset(request: web.Request) -> None:
     transport.abort()
 
 
-async def _hang(request: web.Request, seconds: float) -> web.StreamResponse | None:
+async def _hang(request: web.BaseRequest, seconds: float) -> web.StreamResponse | None:
     """Hold the request until its client gives up (None), or answer 504 after `seconds`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
@@ -143,7 +146,7 @@ async def _hang(request: web.Request, seconds: float) -> web.StreamResponse | No
 
 
 async def _truncated(
-    request: web.Request, response: web.Response, body: bytes
+    request: web.BaseRequest, response: web.Response, body: bytes
 ) -> web.StreamResponse:
     """Announce the full Content-Length, send half the body, then close the connection."""
     stream = web.StreamResponse(status=response.status, headers=_copy_headers(response))
@@ -156,7 +159,7 @@ async def _truncated(
 
 
 async def _paced(
-    request: web.Request, response: web.Response, body: bytes, bandwidth: float
+    request: web.BaseRequest, response: web.Response, body: bytes, bandwidth: float
 ) -> web.StreamResponse:
     """Send `response` with its body delivered no faster than `bandwidth` bytes/s."""
     stream = web.StreamResponse(status=response.status, headers=_copy_headers(response))
@@ -176,7 +179,12 @@ async def _paced(
 
 
 async def _answer(
-    state: ServerState, request: web.Request, handler: Handler, route: str, outcome: _Outcome
+    state: ServerState,
+    request: web.BaseRequest,
+    handler: Served,
+    params: Params,
+    route: str,
+    outcome: _Outcome,
 ) -> web.StreamResponse | None:
     """The answer before latency: a 429, an injected fault, a replayed or a handled response.
 
@@ -222,7 +230,7 @@ async def _answer(
         response = _recorded(recorded)
     else:
         try:
-            response = await handler(request)
+            response = await handler(request, params)
         except web.HTTPException as error:
             if limit_headers:
                 error.headers.update(limit_headers)
@@ -233,7 +241,7 @@ async def _answer(
 
 
 async def _serve(
-    state: ServerState, request: web.Request, handler: Handler, route: str
+    state: ServerState, request: web.BaseRequest, handler: Served, params: Params, route: str
 ) -> web.StreamResponse:
     clock, stats = state.clock, state.stats
     start = clock()
@@ -244,7 +252,7 @@ async def _serve(
     stats.begin(route)
     try:
         try:
-            response = await _answer(state, request, handler, route, outcome)
+            response = await _answer(state, request, handler, params, route, outcome)
         except web.HTTPException as error:
             outcome.status = error.status
             await _wait_until(start, outcome.delay, state)
@@ -282,7 +290,10 @@ async def _wait_until(start: float, delay: float | None, state: ServerState) -> 
 
 
 async def _send(
-    request: web.Request, response: web.StreamResponse, outcome: _Outcome, bandwidth: float | None
+    request: web.BaseRequest,
+    response: web.StreamResponse,
+    outcome: _Outcome,
+    bandwidth: float | None,
 ) -> web.StreamResponse:
     outcome.status = response.status
     outcome.bytes = response.content_length
@@ -304,22 +315,22 @@ async def _send(
     return response
 
 
-def with_behaviour(state: ServerState, handler: Handler, route: str | None) -> Handler:
+def with_behaviour(state: ServerState, handler: Served, route: str | None) -> Served:
     """`handler` with `state`'s behaviour around it, its requests counted under `route`.
 
     With `route` None (the catch-all of unmatched requests), each request's route is
     classified from its path, and `/__admin/` paths go to `handler` untouched.
     """
 
-    async def behaved(request: web.Request) -> web.StreamResponse:
+    async def behaved(request: web.BaseRequest, params: Params) -> web.StreamResponse:
         named = route
         if named is None:
             path = request.path
             if path.startswith(ADMIN_PREFIX):
-                return await handler(request)
+                return await handler(request, params)
             named = route_of(request.method, path)
         if state.limiter is not None or state.latency.active or state.faults.active or state.replay:
-            return await _serve(state, request, handler, named)
+            return await _serve(state, request, handler, params, named)
         # Nothing to delay, limit, break or replay: the answer goes out as it is, with the
         # same stats and journal as `_serve` keeps, in as few steps (every request's path).
         clock, stats = state.clock, state.stats
@@ -327,7 +338,7 @@ def with_behaviour(state: ServerState, handler: Handler, route: str | None) -> H
         status, size = NO_ANSWER, None
         stats.begin(named)
         try:
-            response = await handler(request)
+            response = await handler(request, params)
             status = response.status
             if not response.prepared:  # a streamed answer's size is not known here
                 size = response.content_length

@@ -1,81 +1,166 @@
-"""How a request reaches its handler: the served routes and the catch-all for the rest.
+"""How a request reaches its handler: the mock's own router and its front door.
 
-Every route outside `/__admin/` is registered with the server's behaviour around its handler
-(`serve_routes`), its route class known from its path pattern once rather than classified
-per request. What no route matches goes to one catch-all route (`serve_unmatched`) that has
-the same behaviour, so 404s, 405s and redirects pay latency, rate limits and faults too, and
-then answers them: aiohttp's own 404 or 405, unless a surface answers in its own format
-(the API's JSON errors and trailing-slash redirects). No aiohttp middleware is involved.
+The mock is served by aiohttp's low-level server with `Dispatcher.handle` as its one handler, not
+by an aiohttp Application: an Application's router, match info and per-request app
+bookkeeping cost a fixed-body answer about a fifth of its CPU time on this kind of machine
+(`python -m bench.mock_throughput`), and the mock must stay far from being the bottleneck
+of the benchmark it serves. Routes are aiohttp-style patterns (`/track/{slug}/{id:\\d+}`);
+a handler takes the request and the pattern's parameters.
+
+Every route outside `/__admin/` is registered with the server's behaviour around its
+handler (`serve_routes`), its route class known from its pattern once. What no route takes
+goes to the catch-all, under the same behaviour (404s, 405s and redirects pay latency,
+limits and faults too), which answers what aiohttp would have (a 404, or a 405 naming the
+allowed methods) unless a surface answers in its own format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Final
+from urllib.parse import unquote
 
 from aiohttp import web
 
-from mockserver.behaviour import route_of, with_behaviour
+from mockserver.behaviour import Params, Served, route_of, with_behaviour
 from mockserver.state import ServerState
 
-__all__ = ["STATE", "UnmatchedAnswer", "has_route", "serve_routes", "serve_unmatched"]
+__all__ = [
+    "NO_PARAMS",
+    "Dispatcher",
+    "Params",
+    "Route",
+    "Router",
+    "Served",
+    "UnmatchedAnswer",
+    "serve_routes",
+]
 
-STATE: Final = web.AppKey("state", ServerState)
-# The catch-all route's resource, told apart from the real routes when resolving.
-_CATCH_ALL: Final = web.AppKey("catch_all", web.AbstractResource)
-CATCH_ALL_PATH: Final = "/{tail:.*}"
+Route = tuple[str, str, Served]  # method, pattern, handler
+NO_PARAMS: Final[Params] = MappingProxyType({})
 
-# What a surface answers to a request no route took, given aiohttp's error for it (a 404, or
-# a 405 naming the allowed methods); None leaves the error to aiohttp's plain-text answer.
-UnmatchedAnswer = Callable[[web.Request, web.HTTPException], Awaitable[web.StreamResponse | None]]
-
-
-def serve_routes(app: web.Application, routes: Iterable[web.RouteDef]) -> None:
-    """Register `routes`, each handler inside the behaviour of the app's STATE."""
-    state = app[STATE]
-    for route in routes:
-        handler = with_behaviour(state, route.handler, route_of(route.method, route.path))
-        web.RouteDef(route.method, route.path, handler, route.kwargs).register(app.router)
+_PARAM: Final = re.compile(r"\{(?P<name>[A-Za-z_]\w*)(?::(?P<regex>[^{}]+))?\}")  # no {} inside
+_DEFAULT_PARAM_REGEX: Final = "[^{}/]+"  # aiohttp's, for a parameter with no regex
 
 
-def serve_unmatched(app: web.Application, answers: Iterable[UnmatchedAnswer] = ()) -> None:
-    """Register the catch-all route: requests no other route takes, in the app's behaviour.
+class Router:
+    """Method and path to handler and parameters, for aiohttp-style patterns.
 
-    Each of `answers` in turn may answer; the first that does not return None wins.
+    A GET route answers HEAD too, as aiohttp's `add_get` does. A path is taken by the first
+    pattern that matches it, static ones first; its other methods make a 405.
     """
-    chosen = tuple(answers)
 
-    async def unmatched(request: web.Request) -> web.StreamResponse:
-        error = await _routing_error(request)
-        for answer in chosen:
-            response = await answer(request, error)
-            if response is not None:
-                return response
-        raise error
+    def __init__(self) -> None:
+        self._by_pattern: dict[str, dict[str, Served]] = {}
+        self._static: dict[str, dict[str, Served]] = {}
+        # (the pattern's literal start, its regex, its methods), in registration order
+        self._dynamic: list[tuple[str, re.Pattern[str], dict[str, Served]]] = []
 
-    route = app.router.add_route("*", CATCH_ALL_PATH, with_behaviour(app[STATE], unmatched, None))
-    resource = route.resource
-    assert resource is not None, "a route added to a router has its resource"
-    app[_CATCH_ALL] = resource
+    def add(self, method: str, pattern: str, handler: Served) -> None:
+        methods = self._by_pattern.get(pattern)
+        if methods is None:
+            methods = self._by_pattern[pattern] = {}
+            prefix, regex = _compile(pattern)
+            if regex is None:
+                self._static[pattern] = methods
+            else:
+                self._dynamic.append((prefix, regex, methods))
+        method = method.upper()
+        if method in methods:
+            raise ValueError(f"{method} {pattern} is already routed")
+        methods[method] = handler
+        if method == "GET":
+            methods.setdefault("HEAD", handler)
+
+    def add_routes(self, routes: Iterable[Route]) -> None:
+        for method, pattern, handler in routes:
+            self.add(method, pattern, handler)
+
+    def match(self, path: str) -> tuple[Mapping[str, Served], Params] | None:
+        """The methods of the route taking `path`, and its parameters; None if none does."""
+        methods = self._static.get(path)
+        if methods is not None:
+            return methods, NO_PARAMS
+        for prefix, regex, methods in self._dynamic:
+            if path.startswith(prefix) and (found := regex.fullmatch(path)) is not None:
+                params = found.groupdict()
+                for name, value in params.items():
+                    if "%" in value:
+                        params[name] = unquote(value)
+                return methods, params
+        return None
+
+    def takes(self, method: str, path: str) -> bool:
+        """Whether a route answers `method` on `path`."""
+        found = self.match(path)
+        return found is not None and method in found[0]
 
 
-async def has_route(request: web.Request) -> bool:
-    """Whether a route other than the catch-all takes `request` (for a redirect's target)."""
-    match = await request.app.router.resolve(request)
-    route = match.route
-    return match.http_exception is None and (
-        route is None or route.resource is not request.app[_CATCH_ALL]
+def _compile(pattern: str) -> tuple[str, re.Pattern[str] | None]:
+    """A pattern's literal start and its regex (None for a pattern with no parameter)."""
+    pieces: list[str] = []
+    end = 0
+    prefix: str | None = None
+    for param in _PARAM.finditer(pattern):
+        if prefix is None:
+            prefix = pattern[: param.start()]
+        pieces.append(re.escape(pattern[end : param.start()]))
+        regex = param.group("regex") or _DEFAULT_PARAM_REGEX
+        pieces.append(f"(?P<{param.group('name')}>{regex})")
+        end = param.end()
+    if prefix is None:
+        return pattern, None
+    pieces.append(re.escape(pattern[end:]))
+    return prefix, re.compile("".join(pieces))
+
+
+def serve_routes(router: Router, state: ServerState, routes: Iterable[Route]) -> None:
+    """Register `routes`, each handler inside `state`'s behaviour."""
+    router.add_routes(
+        (method, pattern, with_behaviour(state, handler, route_of(method, pattern)))
+        for method, pattern, handler in routes
     )
 
 
-async def _routing_error(request: web.Request) -> web.HTTPException:
-    """What aiohttp would have answered without the catch-all: 405 if a route takes the
-    path with another method, else 404."""
-    catch_all = request.app[_CATCH_ALL]
-    allowed: set[str] = set()
-    for resource in request.app.router.resources():
-        if resource is not catch_all:
-            allowed |= (await resource.resolve(request))[1]
-    if allowed:
-        return web.HTTPMethodNotAllowed(request.method, allowed)
-    return web.HTTPNotFound()
+# What a surface answers to a request no route took, given aiohttp's error for it (a 404,
+# or a 405 naming the allowed methods) and the router; None leaves the error to aiohttp's
+# plain-text answer.
+UnmatchedAnswer = Callable[
+    [web.BaseRequest, web.HTTPException, Router], Awaitable[web.StreamResponse | None]
+]
+
+
+class Dispatcher:
+    """The server's one request handler: the router's route, or the catch-all."""
+
+    def __init__(
+        self, router: Router, state: ServerState, answers: Iterable[UnmatchedAnswer] = ()
+    ) -> None:
+        self._match = router.match
+        chosen = tuple(answers)
+
+        async def unmatched(request: web.BaseRequest, params: Params) -> web.StreamResponse:
+            found = router.match(request.rel_url.path_safe)
+            error: web.HTTPException = (
+                web.HTTPNotFound()
+                if found is None
+                else web.HTTPMethodNotAllowed(request.method, set(found[0]))
+            )
+            for answer in chosen:
+                response = await answer(request, error, router)
+                if response is not None:
+                    return response
+            raise error
+
+        self._unmatched = with_behaviour(state, unmatched, None)
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Answer `request` (the low-level server's handler)."""
+        found = self._match(request.rel_url.path_safe)
+        if found is not None:
+            handler = found[0].get(request.method)
+            if handler is not None:
+                return await handler(request, found[1])
+        return await self._unmatched(request, NO_PARAMS)

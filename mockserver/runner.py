@@ -14,14 +14,18 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, TextIO
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_parser import RawRequestMessage
+from aiohttp.streams import StreamReader
+from aiohttp.web_protocol import RequestHandler
 
-from mockserver.app import create_app
+from mockserver.app import DISPATCHER, MAX_BODY_BYTES, create_app
 from mockserver.auth import Clock
 from mockserver.catalog import Catalog
 from mockserver.errors import MockServerError
@@ -53,20 +57,49 @@ SERVER_LOGGER: Final = logging.getLogger("mockserver.server")
 SERVER_LOGGER.addFilter(_DropClientGarbage())
 
 
-def _runner(app: web.Application) -> web.AppRunner:
+def make_runner(app: web.Application) -> web.BaseRunner:
+    """The runner that serves `app`: the mock's dispatcher on aiohttp's low-level server
+    (see `mockserver.app`), any other Application (the recording proxy's) as it is."""
     # No access log: it would cost more than the handlers, and the CLI prints one line only.
     # Handler crashes still reach SERVER_LOGGER (and stderr) with their traceback.
-    return web.AppRunner(
-        app,
-        access_log=None,
-        handle_signals=False,
-        shutdown_timeout=SHUTDOWN_TIMEOUT,
-        logger=SERVER_LOGGER,
+    options: dict[str, Any] = {
+        "access_log": None,
+        "handle_signals": False,
+        "shutdown_timeout": SHUTDOWN_TIMEOUT,
+    }
+    dispatcher = app.get(DISPATCHER)
+    if dispatcher is None:
+        return web.AppRunner(app, logger=SERVER_LOGGER, **options)
+    server = web.Server(
+        dispatcher.handle, request_factory=_limited_requests(), logger=SERVER_LOGGER
     )
+    return web.ServerRunner(server, **options)
 
 
-async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    runner = _runner(app)
+def _limited_requests() -> Callable[
+    [RawRequestMessage, StreamReader, RequestHandler, AbstractStreamWriter,
+     asyncio.Task[None]],
+    web.BaseRequest,
+]:  # fmt: skip
+    """Requests that refuse bodies over MAX_BODY_BYTES (413), as the Application does."""
+    loop = asyncio.get_running_loop()
+
+    def make(
+        message: RawRequestMessage,
+        payload: StreamReader,
+        protocol: RequestHandler,
+        writer: AbstractStreamWriter,
+        task: asyncio.Task[None],
+    ) -> web.BaseRequest:
+        return web.BaseRequest(
+            message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY_BYTES
+        )
+
+    return make
+
+
+async def _start(app: web.Application, host: str, port: int) -> tuple[web.BaseRunner, int]:
+    runner = make_runner(app)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -40,7 +40,7 @@ from mockserver.render_web import (
     script_fragment,
     stamp,
 )
-from mockserver.routing import serve_routes
+from mockserver.routing import Params, Route
 from mockserver.search import SearchIndex
 
 HTML: Final = "text/html"
@@ -82,7 +82,9 @@ def _html(body: bytes, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type=HTML, charset="utf-8")
 
 
-async def _search_tracks(request: web.Request, ctx: WebContext) -> web.StreamResponse:
+async def _search_tracks(
+    request: web.BaseRequest, params: Params, ctx: WebContext
+) -> web.StreamResponse:
     # The target decides the page (the host does not appear in it): repeats skip the search.
     template = ctx.pages.get(request.raw_path)
     if template is None:
@@ -264,7 +266,9 @@ def _search_all_data(ctx: WebContext, text: str) -> JsonObject:
     }
 
 
-async def _search_all(request: web.Request, ctx: WebContext) -> web.StreamResponse:
+async def _search_all(
+    request: web.BaseRequest, params: Params, ctx: WebContext
+) -> web.StreamResponse:
     template = ctx.pages.get(request.raw_path)
     if template is None:
         text = request.query.get("q", "").strip()
@@ -277,34 +281,34 @@ async def _search_all(request: web.Request, ctx: WebContext) -> web.StreamRespon
     return _html(template.render())
 
 
-async def _track_page(request: web.Request, ctx: WebContext) -> web.StreamResponse:
-    track = ctx.catalog.track(int(request.match_info["track_id"]))
+async def _track_page(
+    request: web.BaseRequest, params: Params, ctx: WebContext
+) -> web.StreamResponse:
+    track = ctx.catalog.track(int(params["track_id"]))
     if track is None:
         return _html(ctx.renderer.not_found_page(), status=404)
-    return _html(ctx.renderer.track_page(track, request.match_info["slug"]))
+    return _html(ctx.renderer.track_page(track, params["slug"]))
 
 
-async def _next_data_track(request: web.Request, ctx: WebContext) -> web.StreamResponse:
-    track = ctx.catalog.track(int(request.match_info["track_id"]))
+async def _next_data_track(
+    request: web.BaseRequest, params: Params, ctx: WebContext
+) -> web.StreamResponse:
+    track = ctx.catalog.track(int(params["track_id"]))
     # A stale build id is a 404 on a real Next.js site: clients must re-read it from a page.
-    if track is None or request.match_info["build_id"] != BUILD_ID:
+    if track is None or params["build_id"] != BUILD_ID:
         return web.json_response({"notFound": True}, status=404)
     return web.Response(body=ctx.renderer.next_data_route(track), content_type="application/json")
 
 
-def add_web_routes(app: web.Application, context: WebContext) -> None:
-    """Register the website's pages."""
-    app[WEB_CONTEXT] = context
-    # The context is bound here rather than looked up on the app by every request.
-    serve_routes(
-        app,
-        [
-            web.get("/search", partial(_search_all, ctx=context)),
-            web.get("/search/tracks", partial(_search_tracks, ctx=context)),
-            web.get(r"/track/{slug}/{track_id:\d+}", partial(_track_page, ctx=context)),
-            web.get(
-                r"/_next/data/{build_id}/track/{slug}/{track_id:\d+}.json",
-                partial(_next_data_track, ctx=context),
-            ),
-        ],
-    )
+def web_routes(context: WebContext) -> list[Route]:
+    """The website's pages, bound to `context`."""
+    return [
+        ("GET", "/search", partial(_search_all, ctx=context)),
+        ("GET", "/search/tracks", partial(_search_tracks, ctx=context)),
+        ("GET", r"/track/{slug}/{track_id:\d+}", partial(_track_page, ctx=context)),
+        (
+            "GET",
+            r"/_next/data/{build_id}/track/{slug}/{track_id:\d+}.json",
+            partial(_next_data_track, ctx=context),
+        ),
+    ]

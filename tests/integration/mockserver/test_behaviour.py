@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from mockserver.admin import add_admin_routes, is_loopback
+from mockserver.admin import admin_routes, is_loopback
 from mockserver.replay import ReplayStore
-from mockserver.routing import STATE, serve_routes, serve_unmatched
+from mockserver.routing import Dispatcher, Params, Router, serve_routes
 from mockserver.settings import settings_from
 from mockserver.state import ServerState
 from tests.support import recording
@@ -28,20 +28,12 @@ PAGE_BODY = ("<html>" + "x" * 20_000 + "</html>").encode()
 REMOTE = "X-Test-Remote"  # lets a test pretend to come from another address
 
 
-async def _search(request: web.Request) -> web.Response:
+async def _search(request: web.BaseRequest, params: Params) -> web.Response:
     return web.json_response({"tracks": [{"id": 1, "q": request.query.get("q")}], "count": 1})
 
 
-async def _page(request: web.Request) -> web.Response:
+async def _page(request: web.BaseRequest, params: Params) -> web.Response:
     return web.Response(body=PAGE_BODY, content_type="text/html")
-
-
-@web.middleware
-async def _spoof_remote(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    remote = request.headers.get(REMOTE)
-    return await handler(request.clone(remote=remote) if remote else request)
 
 
 def _state(replay: ReplayStore | None = None, **settings: Any) -> ServerState:
@@ -50,12 +42,16 @@ def _state(replay: ReplayStore | None = None, **settings: Any) -> ServerState:
 
 @asynccontextmanager
 async def _serve(state: ServerState, admin_token: str | None = None) -> AsyncIterator[str]:
-    app = web.Application(middlewares=[_spoof_remote])
-    app[STATE] = state
-    serve_routes(app, [web.get("/v4/catalog/search/", _search), web.get(PAGE, _page)])
-    add_admin_routes(app, state, admin_token)
-    serve_unmatched(app)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    router = Router()
+    serve_routes(router, state, [("GET", "/v4/catalog/search/", _search), ("GET", PAGE, _page)])
+    router.add_routes(admin_routes(state, admin_token))
+    dispatcher = Dispatcher(router, state)
+
+    async def spoofing(request: web.BaseRequest) -> web.StreamResponse:
+        remote = request.headers.get(REMOTE)
+        return await dispatcher.handle(request.clone(remote=remote) if remote else request)
+
+    runner = web.ServerRunner(web.Server(spoofing), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -398,7 +394,7 @@ def test_is_loopback(remote: str | None, loopback: bool) -> None:
 def test_the_real_app_replays_a_recording_under_latency_and_limits(
     tmp_path: Path, mock_server_factory: Callable[..., Any]
 ) -> None:
-    """The app engineer's create_app wires this middleware in: a real recorded track answers
+    """The app engineer's create_app wires the behaviour in: a real recorded track answers
     the API path it was captured from, delayed and rate limited like everything else."""
     track = recording("api-v4-track-19431036.json").read_text(encoding="utf-8")
     har = _har(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import threading
 
 import pytest
 import requests
+from aiohttp.test_utils import TestClient, TestServer
 
+from mockserver.app import create_app
+from mockserver.auth import TOKEN_STORE
 from mockserver.catalog import Catalog
 from mockserver.runner import MockServerHandle, ServerStartError, running_server
 from mockserver.settings import settings_from
@@ -128,3 +132,36 @@ def test_garbage_never_crashes_the_server(
     # The client's garbage is answered, not logged as a server error with a traceback.
     server_logs = [r for r in caplog.records if r.name.startswith(("mockserver", "aiohttp"))]
     assert [r for r in server_logs if r.levelno >= logging.WARNING] == []
+
+
+def test_an_oversized_body_is_refused_with_413(small_catalog: Catalog) -> None:
+    with running_server(catalog=small_catalog, catalog_size=SIZE) as server:
+        url = f"{server.base_url}/v4/auth/o/token/"
+        body = {"grant_type": "client_credentials", "client_id": "x", "padding": "x" * 70_000}
+        assert requests.post(url, data=body, timeout=TIMEOUT).status_code == 413
+        del body["padding"]
+        assert requests.post(url, data=body, timeout=TIMEOUT).status_code == 200
+
+
+def test_create_app_mounts_as_an_aiohttp_application(small_catalog: Catalog) -> None:
+    # Served through the Application (one catch-all route to the dispatcher), as
+    # aiohttp's test client or an AppRunner would: the same answers and bookkeeping.
+    async def scenario() -> None:
+        app = create_app(settings_from({}, {"catalog_size": SIZE}), catalog=small_catalog)
+        token = app[TOKEN_STORE].issue().access_token
+        async with TestClient(TestServer(app)) as client:
+            track = small_catalog.tracks[3]
+            answer = await client.get(
+                f"/v4/catalog/tracks/{track.id}/", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert answer.status == 200 and (await answer.json())["id"] == track.id
+            moved = await client.get("/v4/catalog/tracks/1", allow_redirects=False)
+            assert moved.status == 301 and moved.headers["Location"] == "/v4/catalog/tracks/1/"
+            assert (await client.post("/search")).status == 405
+            stats = await (await client.get("/__admin/stats")).json()
+            assert stats["responses"]["by_route"] == {
+                "track": {"200": 1, "301": 1},
+                "search": {"405": 1},
+            }
+
+    asyncio.run(scenario())
