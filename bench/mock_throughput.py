@@ -224,8 +224,8 @@ async def _serve_kind(kind: str, config: dict[str, Any], conn: Connection) -> No
         app, token = _mock_app({k: v for k, v in config.items() if k != "tuned"})
         runner = make_runner(app)
     elif config.get("lowlevel"):
-        server = web.Server(bare_lowlevel(config["bodies"]))
-        runner = web.ServerRunner(server, access_log=None, handle_signals=False)
+        server = web.Server(bare_lowlevel(config["bodies"]), access_log=None)
+        runner = web.ServerRunner(server, handle_signals=False)
     else:
         runner = make_runner(bare_app(config["bodies"], config.get("delay", 0.0)))
     await _serve(runner, token, conn)

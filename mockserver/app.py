@@ -1,9 +1,11 @@
 """Assemble the mock server: catalog, search index, auth, API and website routes, behaviour.
 
 `create_app` returns an aiohttp Application, so that the mock can be mounted wherever one is
-expected (aiohttp's test client, say), but all it holds is one catch-all route to the mock's
-own `Dispatcher` (`mockserver.routing`); `mockserver.runner` serves that dispatcher on
-aiohttp's low-level server, without the Application's per-request routing work.
+expected (aiohttp's test client, an AppRunner), but all it holds is one catch-all route to
+the mock's own `Dispatcher` (`mockserver.routing`). `mockserver.runner` (the CLI,
+`running_server`) serves that dispatcher on aiohttp's low-level server instead, without the
+Application's per-request routing work: middlewares or startup hooks added to the
+Application run only where the Application itself is served.
 """
 
 from __future__ import annotations
@@ -51,13 +53,14 @@ def create_app(
 
     router = Router()
     serve_routes(router, state, [*auth_routes(tokens), *api_routes(api), *web_routes(website)])
-    router.add_routes(admin_routes(state, settings.admin_token))  # outside the behaviour
+    # Outside the behaviour, and GET only, as aiohttp's add_route("GET") registered them.
+    router.add_routes(admin_routes(state, settings.admin_token), head=False)
     # Every request no route takes, 404s and redirects too, pays the configured latency,
     # rate limit and faults.
     dispatcher = Dispatcher(router, state, [api_unmatched])
 
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_route("*", "/{tail:.*}", dispatcher.handle)
+    app.router.add_route("*", "/{tail:.*}", dispatcher.route)
     app[SETTINGS] = settings
     app[CATALOG] = catalog
     app[STATE] = state

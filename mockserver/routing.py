@@ -20,9 +20,9 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
-from urllib.parse import unquote
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http import HttpVersion11
 
 from mockserver.behaviour import Params, Served, route_of, with_behaviour
 from mockserver.state import ServerState
@@ -48,8 +48,9 @@ _DEFAULT_PARAM_REGEX: Final = "[^{}/]+"  # aiohttp's, for a parameter with no re
 class Router:
     """Method and path to handler and parameters, for aiohttp-style patterns.
 
-    A GET route answers HEAD too, as aiohttp's `add_get` does. A path is taken by the first
-    pattern that matches it, static ones first; its other methods make a 405.
+    A GET route answers HEAD too, as aiohttp's `add_get` does, unless told otherwise. A path
+    is taken by the first pattern that matches it, static ones first; its other methods make
+    a 405.
     """
 
     def __init__(self) -> None:
@@ -58,7 +59,9 @@ class Router:
         # (the pattern's literal start, its regex, its methods), in registration order
         self._dynamic: list[tuple[str, re.Pattern[str], dict[str, Served]]] = []
 
-    def add(self, method: str, pattern: str, handler: Served) -> None:
+    def add(self, method: str, pattern: str, handler: Served, *, head: bool = True) -> None:
+        """Route `method` on `pattern` to `handler`; a GET also takes HEAD unless `head` is
+        false."""
         methods = self._by_pattern.get(pattern)
         if methods is None:
             methods = self._by_pattern[pattern] = {}
@@ -71,12 +74,12 @@ class Router:
         if method in methods:
             raise ValueError(f"{method} {pattern} is already routed")
         methods[method] = handler
-        if method == "GET":
+        if method == "GET" and head:
             methods.setdefault("HEAD", handler)
 
-    def add_routes(self, routes: Iterable[Route]) -> None:
+    def add_routes(self, routes: Iterable[Route], *, head: bool = True) -> None:
         for method, pattern, handler in routes:
-            self.add(method, pattern, handler)
+            self.add(method, pattern, handler, head=head)
 
     def match(self, path: str) -> tuple[Mapping[str, Served], Params] | None:
         """The methods of the route taking `path`, and its parameters; None if none does."""
@@ -87,8 +90,8 @@ class Router:
             if path.startswith(prefix) and (found := regex.fullmatch(path)) is not None:
                 params = found.groupdict()
                 for name, value in params.items():
-                    if "%" in value:
-                        params[name] = unquote(value)
+                    if "%" in value:  # path_safe keeps only these two encoded (and bad UTF-8)
+                        params[name] = value.replace("%2F", "/").replace("%25", "%")
                 return methods, params
         return None
 
@@ -157,10 +160,30 @@ class Dispatcher:
         self._unmatched = with_behaviour(state, unmatched, None)
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        """Answer `request` (the low-level server's handler)."""
+        """Answer `request`: the low-level server's handler."""
+        if request.headers.get(hdrs.EXPECT):
+            await _continue(request)
+        return await self.route(request)
+
+    async def route(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Answer `request` once its `Expect` is dealt with (an Application route's handler:
+        the Application answers `Expect` itself)."""
         found = self._match(request.rel_url.path_safe)
         if found is not None:
             handler = found[0].get(request.method)
             if handler is not None:
                 return await handler(request, found[1])
         return await self._unmatched(request, NO_PARAMS)
+
+
+async def _continue(request: web.BaseRequest) -> None:
+    """What an aiohttp Application does with `Expect`: "100 Continue" to the client that
+    waits for it before sending its body (curl does, for bodies over 1 KB), 417 for the
+    rest."""
+    if request.version != HttpVersion11:
+        return
+    expect = request.headers[hdrs.EXPECT]
+    if expect.lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # the answer's own bytes start now

@@ -62,18 +62,23 @@ def make_runner(app: web.Application) -> web.BaseRunner:
     (see `mockserver.app`), any other Application (the recording proxy's) as it is."""
     # No access log: it would cost more than the handlers, and the CLI prints one line only.
     # Handler crashes still reach SERVER_LOGGER (and stderr) with their traceback.
-    options: dict[str, Any] = {
-        "access_log": None,
-        "handle_signals": False,
-        "shutdown_timeout": SHUTDOWN_TIMEOUT,
-    }
     dispatcher = app.get(DISPATCHER)
     if dispatcher is None:
-        return web.AppRunner(app, logger=SERVER_LOGGER, **options)
+        return web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            logger=SERVER_LOGGER,
+        )
+    # The low-level server takes the protocol's options itself (ServerRunner ignores them).
     server = web.Server(
-        dispatcher.handle, request_factory=_limited_requests(), logger=SERVER_LOGGER
+        dispatcher.handle,
+        request_factory=_limited_requests(),
+        logger=SERVER_LOGGER,
+        access_log=None,
     )
-    return web.ServerRunner(server, **options)
+    return web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
 
 
 def _limited_requests() -> Callable[

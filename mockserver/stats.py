@@ -23,7 +23,8 @@ class LogHistogram:
 
     Memory stays bounded however long the server runs, and a percentile is off by at most
     half a bucket (0.5 %); min, max and mean are exact. Recording is on every request's
-    path, so it only appends: durations are put into their buckets a batch at a time.
+    path, so it only appends: the recording thread files durations into their buckets a
+    batch at a time. Reading changes nothing (another thread may be recording).
     """
 
     GROWTH = 1.01  # each bucket is 1 % wider than the one before
@@ -35,7 +36,6 @@ class LogHistogram:
     def __init__(self) -> None:
         self._buckets: dict[int, int] = {}
         self._pending: list[float] = []
-        self._count = 0
         self._total = 0.0
         self._min = math.inf
         self._max = 0.0
@@ -44,67 +44,78 @@ class LogHistogram:
         pending = self._pending
         pending.append(seconds)
         if len(pending) >= self.BATCH:
-            self._fold()
+            self._pending = []
+            self._file(pending, self._buckets)
+            self._total += math.fsum(pending)
+            self._min = min(self._min, min(pending))
+            self._max = max(self._max, max(pending))
 
-    def _fold(self) -> None:
-        pending, self._pending = self._pending, []
-        if not pending:
-            return
-        buckets, floor, scale, log = self._buckets, self.FLOOR, self._SCALE, math.log
-        for seconds in pending:
+    def _file(self, durations: list[float], buckets: dict[int, int]) -> None:
+        floor, scale, log = self.FLOOR, self._SCALE, math.log
+        for seconds in durations:
             index = 0 if seconds <= floor else 1 + int(log(seconds / floor) * scale)
             buckets[index] = buckets.get(index, 0) + 1
-        self._count += len(pending)
-        self._total += math.fsum(pending)
-        self._min = min(self._min, min(pending))
-        self._max = max(self._max, max(pending))
+
+    def _snapshot(self) -> tuple[dict[int, int], float, float, float]:
+        """Buckets, total, min and max, the pending durations included, in copies."""
+        pending = list(self._pending)
+        buckets = dict(self._buckets)
+        self._file(pending, buckets)
+        low = min(self._min, min(pending, default=math.inf))
+        high = max(self._max, max(pending, default=0.0))
+        return buckets, self._total + math.fsum(pending), low, high
 
     @property
     def count(self) -> int:
-        return self._count + len(self._pending)
+        return sum(self._snapshot()[0].values())
 
     @property
     def total(self) -> float:
-        self._fold()
-        return self._total
+        return self._snapshot()[1]
 
     @property
     def min(self) -> float:
-        self._fold()
-        return self._min
+        return self._snapshot()[2]
 
     @property
     def max(self) -> float:
-        self._fold()
-        return self._max
+        return self._snapshot()[3]
 
     def percentile(self, q: float) -> float | None:
         """The nearest-rank q-th percentile (0 < q <= 100), or None when empty."""
-        self._fold()
-        if not self._count:
+        return self._percentile(q, *self._snapshot())
+
+    def _percentile(
+        self, q: float, buckets: dict[int, int], total: float, low: float, high: float
+    ) -> float | None:
+        count = sum(buckets.values())
+        if not count:
             return None
-        rank = max(1, math.ceil(q / 100 * self._count))
+        rank = max(1, math.ceil(q / 100 * count))
         seen = 0
-        for index in sorted(self._buckets):
-            seen += self._buckets[index]
+        for index in sorted(buckets):
+            seen += buckets[index]
             if seen >= rank:
                 # The bucket's geometric middle; bucket i covers FLOOR*G^(i-1) .. FLOOR*G^i.
                 value = 0.0 if index == 0 else self.FLOOR * self.GROWTH ** (index - 0.5)
-                return min(self._max, max(self._min, value))
-        return self._max
+                return min(high, max(low, value))
+        return high
 
     def summary_ms(self) -> dict[str, float | int | None]:
-        """count, mean, min, max and the PERCENTILES, in milliseconds."""
+        """count, mean, min, max and the PERCENTILES, in milliseconds (one snapshot)."""
 
         def ms(value: float | None) -> float | None:
             return None if value is None else round(value * 1000, 3)
 
-        out: dict[str, float | int | None] = {"count": self.count}
-        out["mean"] = ms(self.total / self.count) if self.count else None
-        out["min"] = ms(self.min) if self.count else None
-        out["max"] = ms(self.max) if self.count else None
+        snapshot = self._snapshot()
+        buckets, total, low, high = snapshot
+        count = sum(buckets.values())
+        out: dict[str, float | int | None] = {"count": count}
+        out["mean"] = ms(total / count) if count else None
+        out["min"] = ms(low) if count else None
+        out["max"] = ms(high) if count else None
         for q in PERCENTILES:
-            out[f"p{q}"] = ms(self.percentile(q))
+            out[f"p{q}"] = ms(self._percentile(q, *snapshot))
         return out
 
 

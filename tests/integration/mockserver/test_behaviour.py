@@ -51,7 +51,7 @@ async def _serve(state: ServerState, admin_token: str | None = None) -> AsyncIte
         remote = request.headers.get(REMOTE)
         return await dispatcher.handle(request.clone(remote=remote) if remote else request)
 
-    runner = web.ServerRunner(web.Server(spoofing), access_log=None, shutdown_timeout=1.0)
+    runner = web.ServerRunner(web.Server(spoofing, access_log=None), shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -165,3 +165,25 @@ def test_create_app_mounts_as_an_aiohttp_application(small_catalog: Catalog) -> 
             }
 
     asyncio.run(scenario())
+
+
+def test_expect_100_continue_gets_its_go_ahead(small_catalog: Catalog) -> None:
+    # curl sends this for bodies over 1 KB and waits for "100 Continue" before the body.
+    body = b"grant_type=client_credentials&client_id=x"
+    with running_server(catalog=small_catalog, catalog_size=SIZE) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+            sock.sendall(
+                b"POST /v4/auth/o/token/ HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+            )
+            assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+            sock.sendall(body)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+        assert b'"access_token"' in answer
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+            sock.sendall(b"GET /search?q=a HTTP/1.1\r\nHost: x\r\nExpect: nonsense\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.1 417 ")

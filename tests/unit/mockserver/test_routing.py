@@ -54,9 +54,16 @@ def test_a_parameter_matches_one_segment_and_its_regex_whole() -> None:
         assert router.match(path) is None, path
 
 
-def test_parameters_are_percent_decoded() -> None:
-    found = _router().match("/track/caf%C3%A9/5")
-    assert found is not None and found[1]["slug"] == "café"
+def test_parameters_are_decoded_as_aiohttp_does() -> None:
+    # The router gets aiohttp's path_safe: every escape decoded but %2F and %25, and any
+    # that is not UTF-8. Those two are decoded in a parameter; the rest stay as they are.
+    router = _router()
+    found = router.match("/track/caf\u00e9/5")
+    assert found is not None and found[1]["slug"] == "caf\u00e9"
+    found = router.match("/track/a%2Fb%25c/5")
+    assert found is not None and found[1]["slug"] == "a/b%c"
+    found = router.match("/track/%E9/5")
+    assert found is not None and found[1]["slug"] == "%E9"
 
 
 def test_get_answers_head_and_methods_of_one_pattern_share_it() -> None:
@@ -67,6 +74,12 @@ def test_get_answers_head_and_methods_of_one_pattern_share_it() -> None:
     assert found is not None and set(found[0]) == {"GET", "HEAD", "PATCH"}
     found = router.match("/v4/auth/o/token/")
     assert found is not None and set(found[0]) == {"POST"}  # no HEAD without a GET
+
+
+def test_head_can_be_left_out() -> None:
+    router = Router()
+    router.add_routes([("GET", "/__admin/stats", _one)], head=False)
+    assert router.takes("GET", "/__admin/stats") and not router.takes("HEAD", "/__admin/stats")
 
 
 def test_a_method_is_routed_once() -> None:

@@ -95,3 +95,16 @@ def test_the_journal_keeps_the_newest_entries_newest_last() -> None:
     assert journal.recent(1)[0].to_json()["target"] == "/search?q=4"
     journal.clear()
     assert len(journal) == 0
+
+
+def test_histogram_reads_change_nothing_and_see_the_pending_batch() -> None:
+    histogram = LogHistogram()
+    values = [0.001 * (1 + i % 97) for i in range(LogHistogram.BATCH + 10)]  # a batch and more
+    for value in values:
+        histogram.record(value)
+    first = histogram.summary_ms()
+    assert first == histogram.summary_ms()  # a read does not file anything
+    assert first["count"] == len(values)
+    assert histogram.min == min(values) and histogram.max == max(values)
+    assert first["mean"] == pytest.approx(1000 * sum(values) / len(values), abs=0.001)
+    assert histogram.percentile(50) == pytest.approx(_exact(values, 50), rel=0.006)
