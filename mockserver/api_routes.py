@@ -24,7 +24,7 @@ from mockserver.render_api import (
     page_count,
     page_envelope_parts,
 )
-from mockserver.routing import Params, Route, Router, Served
+from mockserver.routing import Params, Route, Router, Served, id_param
 from mockserver.search import SearchIndex
 
 DEFAULT_PER_PAGE: Final = 25
@@ -212,7 +212,7 @@ async def _track_list(
 async def _track_detail(
     request: web.BaseRequest, params: Params, ctx: ApiContext
 ) -> web.StreamResponse:
-    track_id = int(params["track_id"])
+    track_id = id_param(params, "track_id")
     body = ctx.renderer.cached_track_json(track_id)  # a hit needs no catalog lookup
     if body is None:
         track = ctx.catalog.track(track_id)
@@ -225,7 +225,7 @@ async def _track_detail(
 async def _release_detail(
     request: web.BaseRequest, params: Params, ctx: ApiContext
 ) -> web.StreamResponse:
-    release = ctx.catalog.release(int(params["release_id"]))
+    release = ctx.catalog.release(id_param(params, "release_id"))
     if release is None:
         return json_response(NOT_FOUND, status=404)
     return _json_bytes(ctx.renderer.release_json(release))
@@ -234,7 +234,7 @@ async def _release_detail(
 async def _release_tracks(
     request: web.BaseRequest, params: Params, ctx: ApiContext
 ) -> web.StreamResponse:
-    release = ctx.catalog.release(int(params["release_id"]))
+    release = ctx.catalog.release(id_param(params, "release_id"))
     if release is None:
         return json_response(NOT_FOUND, status=404)
     page, per_page = _paging(request.query)

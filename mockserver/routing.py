@@ -35,6 +35,7 @@ __all__ = [
     "Router",
     "Served",
     "UnmatchedAnswer",
+    "id_param",
     "serve_routes",
 ]
 
@@ -99,6 +100,16 @@ class Router:
         """Whether a route answers `method` on `path`."""
         found = self.match(path)
         return found is not None and method in found[0]
+
+
+MAX_ID_DIGITS: Final = 18  # a catalog id fits in 64 bits; a longer one is nobody's
+
+
+def id_param(params: Params, name: str) -> int:
+    """The `\\d+` parameter `name` as an id: -1, which nothing has, when it is too long to be
+    one (Python refuses to read a number over 4,300 digits long)."""
+    digits = params[name]
+    return int(digits) if len(digits) <= MAX_ID_DIGITS else -1
 
 
 def _compile(pattern: str) -> tuple[str, re.Pattern[str] | None]:

@@ -40,7 +40,7 @@ from mockserver.render_web import (
     script_fragment,
     stamp,
 )
-from mockserver.routing import Params, Route
+from mockserver.routing import Params, Route, id_param
 from mockserver.search import SearchIndex
 
 HTML: Final = "text/html"
@@ -284,7 +284,7 @@ async def _search_all(
 async def _track_page(
     request: web.BaseRequest, params: Params, ctx: WebContext
 ) -> web.StreamResponse:
-    track = ctx.catalog.track(int(params["track_id"]))
+    track = ctx.catalog.track(id_param(params, "track_id"))
     if track is None:
         return _html(ctx.renderer.not_found_page(), status=404)
     return _html(ctx.renderer.track_page(track, params["slug"]))
@@ -293,7 +293,7 @@ async def _track_page(
 async def _next_data_track(
     request: web.BaseRequest, params: Params, ctx: WebContext
 ) -> web.StreamResponse:
-    track = ctx.catalog.track(int(params["track_id"]))
+    track = ctx.catalog.track(id_param(params, "track_id"))
     # A stale build id is a 404 on a real Next.js site: clients must re-read it from a page.
     if track is None or params["build_id"] != BUILD_ID:
         return web.json_response({"notFound": True}, status=404)

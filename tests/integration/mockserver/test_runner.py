@@ -187,3 +187,18 @@ def test_expect_100_continue_gets_its_go_ahead(small_catalog: Catalog) -> None:
         with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
             sock.sendall(b"GET /search?q=a HTTP/1.1\r\nHost: x\r\nExpect: nonsense\r\n\r\n")
             assert sock.recv(64).startswith(b"HTTP/1.1 417 ")
+
+
+def test_an_id_too_long_to_be_one_is_not_found(
+    small_catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
+    huge = "9" * 5000  # past the 4,300 digits Python reads as a number
+    with running_server(catalog=small_catalog, catalog_size=SIZE) as server:
+        token = server.app[TOKEN_STORE].issue().access_token
+        auth = {"Authorization": f"Bearer {token}"}
+        for path in (f"/v4/catalog/tracks/{huge}/", f"/v4/catalog/releases/{huge}/tracks/"):
+            answer = requests.get(server.base_url + path, headers=auth, timeout=TIMEOUT)
+            assert (answer.status_code, answer.json()) == (404, {"detail": "Not found."})
+        answer = requests.get(f"{server.base_url}/track/x/{huge}", timeout=TIMEOUT)
+        assert answer.status_code == 404 and "Page not found" in answer.text
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
