@@ -58,7 +58,6 @@ class ApiContext:
     searches: LruCache[SearchKey, bytes] = field(default_factory=_search_cache)
 
 
-API_CONTEXT: Final = web.AppKey("api_context", ApiContext)
 ApiHandler = Callable[[web.BaseRequest, Params, ApiContext], Awaitable[web.StreamResponse]]
 
 

@@ -16,7 +16,7 @@ from typing import Final
 from aiohttp import web
 
 from mockserver.admin import admin_routes
-from mockserver.api_routes import API_CONTEXT, ApiContext, api_routes, api_unmatched
+from mockserver.api_routes import ApiContext, api_routes, api_unmatched
 from mockserver.auth import TOKEN_STORE, Clock, TokenStore, auth_routes
 from mockserver.catalog import Catalog, build_catalog
 from mockserver.render_api import ApiRenderer
@@ -25,7 +25,7 @@ from mockserver.routing import Dispatcher, Router, serve_routes
 from mockserver.search import SearchIndex
 from mockserver.settings import Settings
 from mockserver.state import ServerState
-from mockserver.web_routes import WEB_CONTEXT, WebContext, web_routes
+from mockserver.web_routes import WebContext, web_routes
 
 SETTINGS: Final = web.AppKey("settings", Settings)
 CATALOG: Final = web.AppKey("catalog", Catalog)
@@ -65,7 +65,5 @@ def create_app(
     app[CATALOG] = catalog
     app[STATE] = state
     app[TOKEN_STORE] = tokens
-    app[API_CONTEXT] = api
-    app[WEB_CONTEXT] = website
     app[DISPATCHER] = dispatcher
     return app

@@ -67,9 +67,6 @@ class WebContext:
     pages: LruCache[str, PageTemplate] = field(default_factory=_page_cache)
 
 
-WEB_CONTEXT: Final = web.AppKey("web_context", WebContext)
-
-
 def _lenient_int(query: Mapping[str, str], name: str, default: int, maximum: int) -> int:
     try:
         value = int(query.get(name, default))
