@@ -2,7 +2,7 @@
 
 The catalog builder (`mockserver.catalog`) makes these; the search index, the API and
 website renderers and the playlist generator read them. Rendering into Beatport's real
-schemas (see ../shared/recordings/) happens in the renderers, not here.
+schemas (see tests/fixtures/beatport/) happens in the renderers, not here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Render catalog objects in Beatport API v4's JSON schemas (see ../shared/recordings/api-v4-*).
+"""Render catalog objects in Beatport API v4's JSON schemas (see tests/fixtures/beatport/api-v4-*).
 
 Every `url` field inside an object points at `api_base` (by default the real
 "https://api.beatport.com/v4"), never at the mock's own host: the objects are then the same

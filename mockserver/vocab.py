@@ -2,7 +2,7 @@
 and the few seeded helpers that draw names and titles from them.
 
 Ids, names and slugs of genres and keys follow Beatport (checked against
-../shared/recordings/); where a recording shows a genre name that differs from older lists
+tests/fixtures/beatport/); where a recording shows a genre name that differs from older lists
 ("Trap / Wave", "Dance / Electro Pop", "Hard Dance / Hardcore"), the recording wins. Word
 lists are ordered most-common first: the catalog draws them with Zipf-like weights, so a
 few title words are shared by many tracks, as on a real store.

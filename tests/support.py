@@ -1,33 +1,20 @@
-"""Helpers shared by the test suite: where the real Beatport recordings live."""
+"""Helpers shared by the test suite: where the real Beatport recordings live.
+
+The recordings are committed under tests/fixtures/beatport/ (see its README), so a clone
+needs nothing outside the repository to run the tests.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _find_recordings() -> Path:
-    # The recordings are read from ../shared at test time and never copied into the repository.
-    env = os.environ.get("CRATEDIGGER_RECORDINGS")
-    if env:
-        return Path(env)
-    for parent in REPO.parents:
-        candidate = parent / "shared" / "recordings"
-        if candidate.is_dir():
-            return candidate
-    return Path("/work/shared/recordings")
-
-
-RECORDINGS = _find_recordings()
+RECORDINGS = REPO / "tests" / "fixtures" / "beatport"
 
 
 def recording(name: str) -> Path:
-    """Path of one real Beatport recording; fails loudly if the shared folder is missing."""
+    """Path of one real Beatport recording in tests/fixtures/beatport/."""
     path = RECORDINGS / name
     if not path.is_file():
-        raise FileNotFoundError(
-            f"recording {name} not found under {RECORDINGS}; set CRATEDIGGER_RECORDINGS"
-        )
+        raise FileNotFoundError(f"recording {name} not found under {RECORDINGS}")
     return path

@@ -7,13 +7,11 @@ asv would collect it from every module that imports it.
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Final, TypeVar
 
 from cratedigger import scoring
@@ -183,21 +181,12 @@ class CoreFixtures:
         return self.candidates[0]
 
 
-def _support_module() -> ModuleType:
-    # tests.support knows where the shared recordings live; asv does not put the repository
-    # root on sys.path, so it is loaded from its file rather than duplicated here.
-    spec = importlib.util.spec_from_file_location("_recordings", REPO / "tests" / "support.py")
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(REPO / "tests" / "support.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+RECORDINGS = REPO / "tests" / "fixtures" / "beatport"
 
 
 def recording_bytes(name: str) -> bytes:
-    """The bytes of one real Beatport recording (../shared/recordings)."""
-    path: Path = _support_module().recording(name)
-    return path.read_bytes()
+    """The bytes of one real Beatport recording (tests/fixtures/beatport/)."""
+    return (RECORDINGS / name).read_bytes()
 
 
 def html_page(next_data: bytes) -> bytes:
