@@ -73,6 +73,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(text_table(summary))
     for line in verdict_lines(summary):
         print(line)
-    print(f"results: {folder}/ (summary.json, README.md, index.html, metrics/)")
+    print(f"results: {folder}/ (summary.json, README.md, index.html; per-run metrics/, not committed)")
     agree = all(case["identical"] and not case.get("differences") for case in summary["cases"])
     return 0 if agree else 1

@@ -164,7 +164,8 @@ img{{max-width:48em}}code{{background:#eee;padding:.1em .3em}}</style></head><bo
 <p>{html.escape(definitions())}</p>
 {images}
 <p><a href="../html/index.html">asv dashboard</a> (after <code>make asv</code>) &middot;
-<a href="summary.json">summary.json</a> &middot; <a href="metrics/">metrics JSON</a></p>
+<a href="summary.json">summary.json</a> &middot; per-run metrics JSON: <code>metrics/</code>
+(written by each run, not committed)</p>
 </body></html>
 """
 
