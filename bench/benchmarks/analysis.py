@@ -12,7 +12,7 @@ from typing import Final
 
 from cratedigger.analyzer import analyze_network_time_percentage
 from cratedigger.harness.bounds import bounds, efficiency
-from cratedigger.run import Mode
+from cratedigger.settings import Mode
 
 from . import support
 

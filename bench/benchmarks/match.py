@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from cratedigger.models import LocalTrack
-from cratedigger.run import Mode
+from cratedigger.settings import Mode
 
 from . import support
 

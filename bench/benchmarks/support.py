@@ -24,7 +24,8 @@ from cratedigger.pacing import RateLimit
 from cratedigger.protocol.api import ApiSource
 from cratedigger.protocol.web import WebSource
 from cratedigger.rekordbox import read_library
-from cratedigger.run import MODES, Mode, run_playlist
+from cratedigger.run import run_playlist
+from cratedigger.settings import MODES, Mode
 from mockserver.catalog import build_catalog
 from mockserver.playlist import generate_playlist, write_rekordbox_xml
 

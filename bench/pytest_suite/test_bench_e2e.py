@@ -14,7 +14,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from bench.benchmarks import support
 from cratedigger.models import LocalTrack
-from cratedigger.run import Mode
+from cratedigger.settings import Mode
 
 LATENCIES_MS = (0, 20)
 ROUNDS = 3

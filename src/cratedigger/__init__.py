@@ -19,7 +19,7 @@ _EXPORTS = {
     "ParseError": "cratedigger.errors",
     "MatchOptions": "cratedigger.options",
     "RateLimit": "cratedigger.pacing",
-    "Credentials": "cratedigger.exchange",
+    "Credentials": "cratedigger.credentials",
     "match_flow": "cratedigger.flow",
     "match_track": "cratedigger.drivers.sync",
     "match_playlist": "cratedigger.drivers.sync",
@@ -62,11 +62,11 @@ __all__ = [
 
 if TYPE_CHECKING:
     from cratedigger.analyzer import analyze_network_time_percentage, load_metrics_from_json
+    from cratedigger.credentials import Credentials
     from cratedigger.drivers.aio import match_playlist_async, match_track_async
     from cratedigger.drivers.sync import match_playlist, match_track
     from cratedigger.drivers.threads import match_playlist_threaded
     from cratedigger.errors import CratediggerError, InputError, ParseError
-    from cratedigger.exchange import Credentials
     from cratedigger.export import export_performance_metrics_json
     from cratedigger.flow import match_flow
     from cratedigger.metrics import MetricsCollector

@@ -1,4 +1,8 @@
-"""The `cratedigger` command line. Errors on input are one line and exit code 2."""
+"""The `cratedigger` command line. Errors on input are one line and exit code 2.
+
+Only what a command needs is imported, when it runs: `cratedigger --help`, `config` and
+`playlists` never load requests, aiohttp, the matcher or the benchmark harness.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,8 @@ from pathlib import Path
 
 from cratedigger.analyze_cli import add_analyze_command
 from cratedigger.errors import CratediggerError, InputError
-from cratedigger.exchange import Credentials
 from cratedigger.harness.command import add_bench_command
-from cratedigger.metrics import MetricsCollector
-from cratedigger.options import MatchOptions
-from cratedigger.rekordbox import read_library
-from cratedigger.run import MODES, run_playlist
-from cratedigger.settings import TOKEN_ENV, EffectiveSettings, resolve_settings
+from cratedigger.settings import SETTINGS, EffectiveSettings, resolve_settings
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -36,46 +35,16 @@ Exit codes: 0 all tracks done, 1 some tracks ended in error, 2 bad input, 130 in
 
 
 def _add_setting_options(parser: argparse.ArgumentParser) -> None:
-    """Options that map onto layered settings (None: not given on the command line)."""
-    parser.add_argument("--mode", choices=MODES, help="I/O mode (default: sync)")
-    parser.add_argument(
-        "--source",
-        choices=("api", "web"),
-        help="Beatport surface: API v4 or the website (default: api)",
-    )
-    parser.add_argument(
-        "--concurrency", metavar="N", help="requests in flight for threads/async (default: 16)"
-    )
-    parser.add_argument(
-        "--rate-limit",
-        metavar="R",
-        help="client rate: auto, off, or e.g. 20/s (default: auto for async)",
-    )
-    parser.add_argument("--timeout", metavar="SECONDS", help="per-request timeout (default: 10)")
-    parser.add_argument(
-        "--retries", metavar="N", help="retries on timeouts, resets and 5xx (default: 4)"
-    )
-    parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="Beatport base URL, e.g. a mock server's (default: the real one)",
-    )
-    parser.add_argument(
-        "--cache-dir", metavar="DIR", help="response cache folder (default: ~/.cache/cratedigger)"
-    )
-    parser.add_argument(
-        "--cache-ttl", metavar="SECONDS", help="cache time to live (default: 7 days)"
-    )
-    parser.add_argument(
-        "--no-cache",
-        action="store_const",
-        const=True,
-        default=None,
-        help="do not read or write the response cache",
-    )
-    parser.add_argument(
-        "--token", metavar="TOKEN", help=f"Beatport API bearer token (or env {TOKEN_ENV})"
-    )
+    """One option per row of the settings table (None: not given on the command line)."""
+    for setting in SETTINGS:
+        if setting.switch:
+            parser.add_argument(
+                setting.flag, action="store_const", const=True, default=None, help=setting.help
+            )
+        else:
+            parser.add_argument(
+                setting.flag, metavar=setting.metavar, choices=setting.choices, help=setting.help
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     match = sub.add_parser(
         "match",
         help="match a playlist against Beatport",
+        description="Find each track of a Rekordbox playlist on Beatport and write what was "
+        "found (BPM, key, genre, label, release, ISRC) as JSON, and optionally CSV and a tagged "
+        "copy of the library.",
         epilog=MATCH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -113,24 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep finished tracks of a previous run of --out and do the rest",
     )
-    match.add_argument(
-        "--client-id",
-        default=os.environ.get("BEATPORT_CLIENT_ID", "cratedigger"),
-        help="OAuth client id for the token endpoint when no token is given",
-    )
-    match.add_argument(
-        "--client-secret",
-        default=os.environ.get("BEATPORT_CLIENT_SECRET", ""),
-        help="OAuth client secret (or env BEATPORT_CLIENT_SECRET)",
-    )
     match.add_argument("--no-progress", action="store_true", help="no progress bar")
     match.set_defaults(handler=cmd_match)
 
-    playlists = sub.add_parser("playlists", help="list the playlists of a Rekordbox XML")
-    playlists.add_argument("library", type=Path)
+    playlists = sub.add_parser(
+        "playlists",
+        help="list the playlists of a Rekordbox XML",
+        description="List every playlist of a Rekordbox XML export with its number of entries "
+        'and its folder path, as `match --playlist` takes it (e.g. "Sets/2024/Warmup").',
+    )
+    playlists.add_argument("library", type=Path, help="Rekordbox XML export")
     playlists.set_defaults(handler=cmd_playlists)
 
-    config = sub.add_parser("config", help="print the effective settings and where they come from")
+    config = sub.add_parser(
+        "config",
+        help="print the effective settings and where they come from",
+        description="Print every setting's value and where it came from: the command line, "
+        "the environment, ./cratedigger.toml or [tool.cratedigger] in ./pyproject.toml, or "
+        "the default. Secrets are shown as (hidden).",
+    )
     _add_setting_options(config)
     config.set_defaults(handler=cmd_config)
     add_analyze_command(sub)
@@ -139,45 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> EffectiveSettings:
-    names = (
-        "mode",
-        "source",
-        "concurrency",
-        "rate_limit",
-        "timeout",
-        "retries",
-        "base_url",
-        "cache_dir",
-        "cache_ttl",
-        "no_cache",
-        "token",
-    )
-    cli = {name: getattr(args, name, None) for name in names}
+    cli = {s.name: getattr(args, s.name, None) for s in SETTINGS}
     return resolve_settings(cli, os.environ, Path.cwd())
 
 
-def options_from(settings: EffectiveSettings, args: argparse.Namespace) -> MatchOptions:
-    return MatchOptions(
-        source=settings.source,
-        base_url=settings.base_url,
-        concurrency=settings.concurrency,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        rate_limit=settings.rate_limit,
-        cache_dir=None if settings.no_cache else settings.cache_dir,
-        cache_ttl=settings.cache_ttl,
-        credentials=Credentials(
-            token=settings.token,
-            client_id=getattr(args, "client_id", "cratedigger"),
-            client_secret=getattr(args, "client_secret", ""),
-        ),
-    )
-
-
 def cmd_match(args: argparse.Namespace) -> int:
+    from cratedigger.metrics import MetricsCollector
+    from cratedigger.options import MatchOptions
+    from cratedigger.rekordbox import read_library
+    from cratedigger.run import run_playlist
+
     settings = _settings(args)
     playlist = read_library(args.library).playlist(args.playlist)
-    options = options_from(settings, args)
+    options = MatchOptions.from_settings(settings)
     collector = MetricsCollector()
     summary = run_playlist(
         playlist.entries,
@@ -209,6 +156,8 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_playlists(args: argparse.Namespace) -> int:
+    from cratedigger.rekordbox import read_library
+
     library = read_library(args.library)
     for info in library.playlists():
         print(f"{info.entries:6d}  {info.path}")

@@ -1,27 +1,26 @@
 """One request, from cache lookup to parsed answer, written once for every driver. Pure.
 
-`exchange()` is a generator, like the match flow: it yields what it needs done (`Sleep`,
-`Send`) and is sent back what happened (`None` after a sleep, a `Sent` after a send). It
-decides pacing, retries, token renewal, caching and parsing; a driver only sleeps and sends
-the way its I/O library does. That is why every mode sends the same requests and gets the
-same answers.
+`exchange()` is a generator, like the match flow: it yields what it needs done and is sent
+back what happened. `Sleep` is answered with None, `Send` with a `SendResult`, `CacheGet`
+with the stored body (or None), `CachePut` and `CacheDelete` with None. It decides pacing,
+retries, token renewal, caching and parsing; a driver only sleeps, sends and touches the
+cache the way its I/O library does. That is why every mode sends the same requests and gets
+the same answers. Clocks, the jitter source and locks are handed in through the `Context`.
 """
 
 from __future__ import annotations
 
-import random
-import threading
-import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Protocol
 from urllib.parse import urlencode
 
 import orjson
 
+from cratedigger.credentials import Credentials, TokenBox
 from cratedigger.errors import ParseError
+from cratedigger.headers import retry_after_seconds
 from cratedigger.metrics import Collector, RequestRecord
-from cratedigger.models import Candidate, Failure, Request, Response
+from cratedigger.models import Candidate, Failure, Reply, Request, Response
 from cratedigger.pacing import Pacer
 from cratedigger.protocol.base import Source
 from cratedigger.retry import (
@@ -33,8 +32,6 @@ from cratedigger.retry import (
     RetryPolicy,
     TransportError,
 )
-
-Reply = list[Candidate] | Failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,82 +46,58 @@ class Send:
 
 
 @dataclass(frozen=True, slots=True)
-class Sent:
-    """What the driver reports after a Send: the outcome and when it started and ended."""
+class SendResult:
+    """What the driver reports after a Send: the outcome and when it started and ended.
+
+    A `Response`'s header names are lower case (the driver folds them once)."""
 
     outcome: Response | TransportError
     started: float
     finished: float
 
 
-Action = Sleep | Send
-Exchange = Generator[Action, Sent | None, Reply]
+@dataclass(frozen=True, slots=True)
+class CacheGet:
+    """Look up a stored answer body; the driver sends back the bytes, or None."""
 
-
-class Cache(Protocol):
-    hits: int
-    misses: int
-
-    def get(self, key: str) -> bytes | None: ...
-    def put(self, key: str, body: bytes) -> None: ...
-    def delete(self, key: str) -> None: ...
-    def close(self) -> None: ...
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
-class Credentials:
-    """How to get an API token: a fixed one, or the OAuth2 token endpoint."""
-
-    token: str | None = None
-    client_id: str = "cratedigger"
-    client_secret: str = ""
-    username: str | None = None
-    password: str | None = None
-
-    def token_request(self) -> Request:
-        form: tuple[tuple[str, str], ...]
-        if self.username is not None:
-            form = (
-                ("grant_type", "password"),
-                ("username", self.username),
-                ("password", self.password or ""),
-                ("client_id", self.client_id),
-            )
-        else:
-            form = (("grant_type", "client_credentials"), ("client_id", self.client_id))
-            if self.client_secret:  # public clients have none
-                form += (("client_secret", self.client_secret),)
-        return Request("POST", "/v4/auth/o/token/", kind="token", form=form)
+class CachePut:
+    key: str
+    body: bytes
 
 
-class TokenBox:
-    """The bearer token every request of a run shares; `generation` tells renewals apart."""
+@dataclass(frozen=True, slots=True)
+class CacheDelete:
+    key: str
 
-    def __init__(self, token: str | None = None) -> None:
-        self._lock = threading.Lock()
-        self.token = token
-        self.generation = 0
 
-    def set(self, token: str) -> None:
-        with self._lock:
-            self.token = token
-            self.generation += 1
+Action = Sleep | Send | CacheGet | CachePut | CacheDelete
+Feedback = SendResult | bytes | None
+Exchange = Generator[Action, Feedback, Reply]
 
 
 @dataclass
 class Context:
-    """Everything a run's exchanges share. Drivers build one per run."""
+    """Everything a run's exchanges share. The drivers' shell builds one per run.
+
+    `clock` is monotonic seconds; `wall_clock` (seconds since the epoch) is only used to
+    read HTTP-date Retry-After values, which are ignored without it.
+    """
 
     source: Source
     base_url: str
+    clock: Callable[[], float]
+    jitter: Callable[[], float]  # uniform draws in [0, 1) for retry backoff
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     pacer: Pacer = field(default_factory=Pacer)
-    cache: Cache | None = None
+    caching: bool = False
     collector: Collector | None = None
     credentials: Credentials = field(default_factory=Credentials)
     tokens: TokenBox = field(default_factory=TokenBox)
-    clock: Callable[[], float] = time.monotonic
-    jitter: Callable[[], float] = field(default_factory=lambda: random.Random().random)
+    wall_clock: Callable[[], float] | None = None
 
     def cache_key(self, request: Request) -> str:
         """Method and normalised URL: parameter order does not matter."""
@@ -133,7 +106,7 @@ class Context:
 
 
 @dataclass(slots=True)
-class _Tally:
+class RequestCost:
     """What one request cost, over all its attempts (reported to the metrics collector)."""
 
     started: float
@@ -148,24 +121,24 @@ class _Tally:
 
 def exchange(request: Request, ctx: Context, track: int | None = None) -> Exchange:
     """Get the parsed answer to one request, from the cache or over the network."""
-    key = ctx.cache_key(request) if ctx.cache is not None else ""
-    if ctx.cache is not None:
-        tally = _Tally(ctx.clock())
-        body = ctx.cache.get(key)
-        if body is not None:
+    key = ctx.cache_key(request) if ctx.caching else ""
+    if key:
+        cost = RequestCost(ctx.clock())
+        body = yield CacheGet(key)
+        if isinstance(body, bytes):
             try:
                 candidates = ctx.source.parse(request, Response(200, body, from_cache=True))
             except ParseError:
-                ctx.cache.delete(key)  # a corrupt entry is refetched, not trusted
+                yield CacheDelete(key)  # a corrupt entry is refetched, not trusted
             else:
-                tally.parse, tally.status, tally.size = ctx.clock() - tally.started, 200, len(body)
-                _record(ctx, request, track, tally)
+                cost.parse, cost.status, cost.size = ctx.clock() - cost.started, 200, len(body)
+                _record(ctx, request, track, cost)
                 return candidates
     reply, _ = yield from _fetch(request, ctx, key, track)
     return reply
 
 
-def obtain_token(ctx: Context) -> Generator[Action, Sent | None, Failure | None]:
+def obtain_token(ctx: Context) -> Generator[Action, Feedback, Failure | None]:
     """Fetch a bearer token from the token endpoint into ctx.tokens; a Failure if refused."""
     request = ctx.credentials.token_request()
     reply, body = yield from _fetch(request, ctx, "", None)
@@ -179,7 +152,7 @@ def obtain_token(ctx: Context) -> Generator[Action, Sent | None, Failure | None]
     return None
 
 
-def _pace(ctx: Context) -> Generator[Action, Sent | None, None]:
+def _pace(ctx: Context) -> Generator[Action, Feedback, None]:
     """Wait for the pacer's slot for one request: as a rule one booking and one sleep."""
     while True:
         wait, booked = ctx.pacer.book(ctx.clock())
@@ -193,29 +166,32 @@ def _pace(ctx: Context) -> Generator[Action, Sent | None, None]:
 
 def _fetch(
     request: Request, ctx: Context, key: str, track: int | None
-) -> Generator[Action, Sent | None, tuple[Reply, bytes]]:
-    tally: _Tally | None = None
+) -> Generator[Action, Feedback, tuple[Reply, bytes]]:
+    cost: RequestCost | None = None
     reauthenticated = False
     while True:
         yield from _pace(ctx)
         generation = ctx.tokens.generation
         sent = yield Send(request, _headers(request, ctx))
-        assert sent is not None
-        tally = tally or _Tally(sent.started)
-        tally.attempts += 1
-        tally.network += sent.finished - sent.started
+        assert isinstance(sent, SendResult)
+        cost = cost or RequestCost(sent.started)
+        cost.attempts += 1
+        cost.network += sent.finished - sent.started
         outcome = sent.outcome
+        hint: float | None = None
         if isinstance(outcome, TransportError):
             ctx.pacer.on_transport_error(sent.finished)
-            tally.failures += 1
+            cost.failures += 1
         else:
-            ctx.pacer.on_response(sent.finished, outcome.status, outcome.headers)
-            tally.status, tally.size = outcome.status, len(outcome.body)
             if outcome.status == 429:
-                tally.rate_limited += 1
+                cost.rate_limited += 1
+                wall = ctx.wall_clock() if ctx.wall_clock is not None else None
+                hint = retry_after_seconds(outcome.headers, wall)
             elif outcome.status >= 500:
-                tally.failures += 1
-        decision = _decide(ctx, outcome, tally, reauthenticated)
+                cost.failures += 1
+            ctx.pacer.on_response(sent.finished, outcome.status, outcome.headers, hint)
+            cost.status, cost.size = outcome.status, len(outcome.body)
+        decision = _decide(ctx, outcome, cost, reauthenticated, hint)
         if isinstance(decision, Accept) and isinstance(outcome, Response):
             parse_started = ctx.clock()
             try:
@@ -223,14 +199,14 @@ def _fetch(
                     [] if request.kind == "token" else ctx.source.parse(request, outcome)
                 )
             except ParseError as err:
-                tally.parse += ctx.clock() - parse_started
-                tally.failures += 1
-                decision = _decide(ctx, TransportError("payload", str(err)), tally, reauthenticated)
+                cost.parse += ctx.clock() - parse_started
+                cost.failures += 1
+                decision = _decide(ctx, TransportError("payload", str(err)), cost, reauthenticated)
             else:
-                tally.parse += ctx.clock() - parse_started
-                if ctx.cache is not None and key:
-                    ctx.cache.put(key, outcome.body)
-                _record(ctx, request, track, tally)
+                cost.parse += ctx.clock() - parse_started
+                if key:
+                    yield CachePut(key, outcome.body)
+                _record(ctx, request, track, cost)
                 return reply, outcome.body
         if isinstance(decision, Reauthenticate):
             reauthenticated = True
@@ -241,19 +217,24 @@ def _fetch(
         if isinstance(decision, Retry):
             yield Sleep(decision.delay)
         elif isinstance(decision, GiveUp):
-            _record(ctx, request, track, tally)
+            _record(ctx, request, track, cost)
             return Failure(decision.reason, decision.status), b""
 
 
 def _decide(
-    ctx: Context, outcome: Response | TransportError, tally: _Tally, reauthenticated: bool
+    ctx: Context,
+    outcome: Response | TransportError,
+    cost: RequestCost,
+    reauthenticated: bool,
+    retry_after: float | None = None,
 ) -> Decision:
     return ctx.policy.decide(
         outcome,
-        failures=tally.failures,
-        rate_limited=tally.rate_limited,
+        failures=cost.failures,
+        rate_limited=cost.rate_limited,
         reauthenticated=reauthenticated,
         jitter=ctx.jitter(),
+        retry_after=retry_after,
     )
 
 
@@ -263,22 +244,22 @@ def _headers(request: Request, ctx: Context) -> tuple[tuple[str, str], ...]:
     return ()
 
 
-def _record(ctx: Context, request: Request, track: int | None, tally: _Tally) -> None:
+def _record(ctx: Context, request: Request, track: int | None, cost: RequestCost) -> None:
     if ctx.collector is None:
         return
     ctx.collector.record_request(
         RequestRecord(
             kind=request.kind,
             query=request.query or request.target(),
-            start=tally.started,
+            start=cost.started,
             end=ctx.clock(),
-            network_time=tally.network,
-            parse_time=tally.parse,
-            cache_hit=tally.attempts == 0,
-            status=tally.status,
-            attempts=tally.attempts,
-            bytes=tally.size,
-            rate_limited=tally.rate_limited,
+            network_time=cost.network,
+            parse_time=cost.parse,
+            cache_hit=cost.attempts == 0,
+            status=cost.status,
+            attempts=cost.attempts,
+            bytes=cost.size,
+            rate_limited=cost.rate_limited,
             track_index=track,
         )
     )

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 
-from cratedigger.models import Candidate, Failure, LocalTrack, MatchResult, Request, TrackStats
+from cratedigger.models import (
+    Candidate,
+    Failure,
+    LocalTrack,
+    MatchResult,
+    Reply,
+    Request,
+    TrackStats,
+)
 from cratedigger.protocol.base import Source
 from cratedigger.queries import build_queries
 from cratedigger.scoring import RULES, Rules, Score, order, prepare, rank
 from cratedigger.scoring import score as score_candidate
 
-Reply = list[Candidate] | Failure
 MatchFlow = Generator[list[Request], list[Reply], MatchResult]
 
 

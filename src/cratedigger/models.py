@@ -164,3 +164,8 @@ class MatchResult:
     def from_dict(cls, row: Mapping[str, object]) -> MatchResult:
         """Inverse of to_dict (used by --resume); unknown keys are ignored."""
         return cls(**{name: row.get(name) for name in RESULT_FIELDS})  # type: ignore[arg-type]
+
+
+# What a request comes back as, once the retry policy is done with it: the candidates its
+# answer lists, or the failure that ended it.
+Reply = list[Candidate] | Failure

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from cratedigger.exchange import Context, Credentials, TokenBox
-from cratedigger.metrics import Collector
-from cratedigger.pacing import Pacer, RateLimit
+from cratedigger.credentials import Credentials
+from cratedigger.pacing import RateLimit
 from cratedigger.protocol.api import ApiSource
 from cratedigger.protocol.base import Source
 from cratedigger.protocol.web import WebSource
-from cratedigger.retry import RetryPolicy
 from cratedigger.scoring import RULES, Rules
+from cratedigger.settings import SETTINGS, EffectiveSettings, default_of
 
 # The real Beatport, per source; `--base-url` replaces it (the mock serves both surfaces).
 DEFAULT_BASE_URLS = {"api": "https://api.beatport.com", "web": "https://www.beatport.com"}
@@ -22,17 +20,33 @@ SOURCES: dict[str, type[ApiSource] | type[WebSource]] = {"api": ApiSource, "web"
 
 @dataclass(frozen=True)
 class MatchOptions:
-    source: str = "api"
-    base_url: str | None = None
-    concurrency: int = 16
-    timeout: float = 10.0
-    retries: int = 4
-    rate_limit: RateLimit = field(default_factory=RateLimit)
-    cache_dir: Path | None = None  # None: no cache
-    cache_ttl: float = 7 * 24 * 3600.0
+    """Defaults are those of the settings table (`cratedigger.settings.SETTINGS`)."""
+
+    source: str = default_of("source")
+    base_url: str | None = default_of("base_url")
+    concurrency: int = default_of("concurrency")
+    timeout: float = default_of("timeout")
+    retries: int = default_of("retries")
+    rate_limit: RateLimit = field(default_factory=lambda: default_of("rate_limit"))
+    cache_dir: Path | None = None  # None: no cache (the CLI's default folder needs $HOME)
+    cache_ttl: float = default_of("cache_ttl")
     credentials: Credentials = field(default_factory=Credentials)
     rules: Rules = RULES
     seed: int | None = None  # seeds the retry jitter (results never depend on it)
+
+    @classmethod
+    def from_settings(cls, settings: EffectiveSettings) -> MatchOptions:
+        """The options of a run configured by the layered settings."""
+        same = {s.name for s in SETTINGS} & {f.name for f in fields(cls)} - {"cache_dir"}
+        return cls(
+            **{name: getattr(settings, name) for name in same},
+            cache_dir=None if settings.no_cache else settings.cache_dir,
+            credentials=Credentials(
+                token=settings.token,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret or "",
+            ),
+        )
 
     @property
     def url(self) -> str:
@@ -50,25 +64,3 @@ class MatchOptions:
 
 
 DEFAULT_OPTIONS = MatchOptions()
-
-
-def build_context(options: MatchOptions, collector: Collector | None = None) -> Context:
-    """The shared state of one run: source, retry policy, pacer, cache, token."""
-    from cratedigger.cache import ResponseCache  # sqlite is only loaded when a cache is used
-
-    cache = (
-        ResponseCache(options.cache_dir, ttl=options.cache_ttl)
-        if options.cache_dir is not None
-        else None
-    )
-    return Context(
-        source=options.make_source(),
-        base_url=options.url,
-        policy=RetryPolicy(retries=options.retries),
-        pacer=Pacer(options.rate_limit),
-        cache=cache,
-        collector=collector,
-        credentials=options.credentials,
-        tokens=TokenBox(options.credentials.token),
-        jitter=random.Random(options.seed).random,
-    )

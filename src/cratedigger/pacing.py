@@ -16,13 +16,12 @@ Three modes:
 from __future__ import annotations
 
 import math
-import threading
 from collections import deque
-from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
-from cratedigger.retry import retry_after_seconds
+from cratedigger.headers import Headers, announced_rate
 
 PaceMode = Literal["off", "fixed", "auto"]
 
@@ -68,13 +67,25 @@ class AutoTuning:
     measure_window: float = 2.0  # seconds of history used to estimate the achieved rate
 
 
-class Pacer:
-    """Thread-safe; every method takes the caller's monotonic `now`."""
+Lock = AbstractContextManager[object]
 
-    def __init__(self, limit: RateLimit = RateLimit(), tuning: AutoTuning = AutoTuning()) -> None:
+
+class Pacer:
+    """Every method takes the caller's monotonic `now`.
+
+    State shared by every request of a run. A threaded run passes a real lock; single-threaded
+    drivers (sync, asyncio) need none, and the core itself never creates one.
+    """
+
+    def __init__(
+        self,
+        limit: RateLimit = RateLimit(),
+        tuning: AutoTuning = AutoTuning(),
+        lock: Lock | None = None,
+    ) -> None:
         self._limit = limit
         self._tuning = tuning
-        self._lock = threading.Lock()
+        self._lock: Lock = lock if lock is not None else nullcontext()
         self._rate = limit.rate if limit.mode == "fixed" and limit.rate else math.inf
         self._next_slot = -math.inf
         self._pause_until = -math.inf
@@ -119,12 +130,15 @@ class Pacer:
         with self._lock:
             return max(self._pause_until - now, 0.0)
 
-    def on_response(self, now: float, status: int, headers: Mapping[str, str]) -> None:
-        """Learn from one answer: 429 pauses everyone; auto mode adapts its rate."""
+    def on_response(
+        self, now: float, status: int, headers: Headers, retry_after: float | None = None
+    ) -> None:
+        """Learn from one answer: 429 pauses everyone (for `retry_after`, the server's hint,
+        or a second); auto mode adapts its rate. Header names are lower case."""
         with self._lock:
             self._answered = True
             if status == 429:
-                self._on_429(now, headers)
+                self._on_429(now, headers, retry_after)
             elif self._limit.mode == "auto":
                 self._on_success(now, headers)
 
@@ -132,9 +146,9 @@ class Pacer:
         with self._lock:
             self._answered = True
 
-    def _on_429(self, now: float, headers: Mapping[str, str]) -> None:
+    def _on_429(self, now: float, headers: Headers, retry_after: float | None) -> None:
         self.rate_limited += 1
-        wait = retry_after_seconds(headers) or 1.0
+        wait = retry_after or 1.0
         until = now + wait
         if until > self._pause_until:
             # Count only the extension, so overlapping 429s are not double counted.
@@ -155,7 +169,7 @@ class Pacer:
         self._rate = max(self._tuning.min_rate, base * self._tuning.decrease)
         self._last_probe = now
 
-    def _on_success(self, now: float, headers: Mapping[str, str]) -> None:
+    def _on_success(self, now: float, headers: Headers) -> None:
         announced = announced_rate(headers)
         if announced is not None:
             self._adopt(announced)
@@ -180,37 +194,3 @@ class Pacer:
             return max(self._tuning.min_rate, float(len(self._sent)))
         span = max(now - self._sent[0], 1e-3)
         return len(self._sent) / span
-
-
-def announced_rate(headers: Mapping[str, str]) -> float | None:
-    """Requests per second a server announces: `RateLimit-Policy: 20;w=1` or X-RateLimit-*."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    policy = lowered.get("ratelimit-policy")
-    if policy:
-        first = policy.split(",")[0]
-        parts = [p.strip() for p in first.split(";")]
-        quota = _float(parts[0]) if parts and "=" not in parts[0] else None
-        window = 1.0
-        for part in parts:
-            key, _, value = part.partition("=")
-            if key == "q":
-                quota = _float(value)
-            elif key == "w":
-                window = _float(value) or 1.0
-        if quota:
-            return quota / window
-    limit = _float(lowered.get("x-ratelimit-limit"))
-    if limit:
-        window = _float(lowered.get("x-ratelimit-window")) or 1.0
-        return limit / window
-    return None
-
-
-def _float(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    try:
-        value = float(raw.strip().strip('"'))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value > 0 else None

@@ -6,10 +6,7 @@ sync, threaded and async runs react to the same failure in the same way.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
 from cratedigger.models import Response
@@ -82,11 +79,13 @@ class RetryPolicy:
         rate_limited: int,
         reauthenticated: bool,
         jitter: float,
+        retry_after: float | None = None,
     ) -> Decision:
         """What to do after one attempt.
 
         `failures` counts transient failures so far including this one, `rate_limited` the
-        429s so far including this one; `jitter` is a uniform draw in [0, 1).
+        429s so far including this one; `jitter` is a uniform draw in [0, 1); `retry_after`
+        is the server's hint for a 429 (`headers.retry_after_seconds`), read once by the caller.
         """
         if isinstance(outcome, TransportError):
             return self._transient(f"{outcome.kind}: {outcome.detail}", failures, jitter, None)
@@ -96,8 +95,7 @@ class RetryPolicy:
         if status == 429:
             if rate_limited > self.rate_limit_retries:
                 return GiveUp(f"HTTP 429 after {rate_limited} rate-limited attempts", status)
-            wait = retry_after_seconds(outcome.headers)
-            floor = min(wait, self.max_retry_after) if wait is not None else 0.0
+            floor = min(retry_after, self.max_retry_after) if retry_after is not None else 0.0
             return Retry(max(floor, self.backoff(rate_limited, jitter)), "HTTP 429")
         if status == 401 and not reauthenticated:
             return Reauthenticate()
@@ -109,60 +107,3 @@ class RetryPolicy:
         if failures > self.retries:
             return GiveUp(f"{reason} (gave up after {failures} attempts)", status)
         return Retry(self.backoff(failures, jitter), reason)
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from Retry-After (delta-seconds or HTTP-date) or a rate-limit reset header.
-
-    Header names are matched case-insensitively; the largest of the hints wins, because
-    waiting too little only earns another 429.
-    """
-    lowered = {k.lower(): v for k, v in headers.items()}
-    hints: list[float] = []
-    raw = lowered.get("retry-after")
-    if raw is not None:
-        hint = _delta_or_date(raw)
-        if hint is not None:
-            hints.append(hint)
-    for name in ("x-ratelimit-reset", "ratelimit-reset"):
-        value = _number(lowered.get(name))
-        if value is not None and value < 10**9:  # an epoch timestamp is not a delay
-            hints.append(value)
-    ratelimit = lowered.get("ratelimit")
-    if ratelimit:
-        reset = _structured_param(ratelimit, "t") or _structured_param(ratelimit, "reset")
-        if reset is not None:
-            hints.append(reset)
-    return max(hints) if hints else None
-
-
-def _delta_or_date(raw: str) -> float | None:
-    value = _number(raw)
-    if value is not None:
-        return max(value, 0.0)
-    try:
-        # RFC 9110 IMF-fixdate; email.utils would parse it too but drags in `socket`.
-        when = datetime.strptime(raw.strip(), "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    delay: float = (when - datetime.now(UTC)).total_seconds()
-    return max(delay, 0.0)
-
-
-def _number(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _structured_param(header: str, name: str) -> float | None:
-    """Reads `name=<number>` out of an IETF RateLimit field such as `"default";r=0;t=1`."""
-    for part in header.replace(",", ";").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return _number(value)
-    return None

@@ -12,23 +12,18 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from tqdm import tqdm
 
-from cratedigger.drivers.aio import match_playlist_async
 from cratedigger.drivers.base import ResultCallback
-from cratedigger.drivers.sync import match_playlist
-from cratedigger.drivers.threads import match_playlist_threaded
-from cratedigger.exchange import Context
+from cratedigger.drivers.session import Session, open_session
 from cratedigger.metrics import MetricsCollector
 from cratedigger.models import LocalTrack, MatchResult
-from cratedigger.options import MatchOptions, build_context
+from cratedigger.options import MatchOptions
 from cratedigger.output import ResultSink, load_resume
 from cratedigger.resources import ResourceMeter, Usage
-
-Mode = Literal["sync", "threads", "async"]
-MODES: tuple[Mode, ...] = ("sync", "threads", "async")
+from cratedigger.settings import MODES, Mode
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,7 @@ class RunSummary:
         )
 
 
-class _Tally:
+class ResultCounter:
     """Counts results as they arrive, from any thread, and moves the progress bar."""
 
     def __init__(self, bar: tqdm[Any]) -> None:
@@ -104,7 +99,7 @@ def run_playlist(
         desc=f"{mode}/{options.source}",
         dynamic_ncols=True,
     )
-    tally = _Tally(bar)
+    tally = ResultCounter(bar)
 
     def record(index: int, result: MatchResult) -> None:
         sink.add(index, result)
@@ -114,19 +109,19 @@ def run_playlist(
 
     for index, result in sorted(finished.items()):
         sink.add(index, result)
-    ctx = build_context(options, collector)
+    session = open_session(options, collector)
     interrupted = False
     meter = ResourceMeter()
     try:
         with meter:
-            _dispatch(mode, entries, options, ctx, record, frozenset(finished))
+            _dispatch(mode, entries, options, session, record, frozenset(finished))
     except KeyboardInterrupt:
         interrupted = True
     finally:
         bar.close()
         sink.close(complete=not interrupted and sink.count == len(entries))
-        if ctx.cache is not None:
-            ctx.cache.close()
+        session.close()
+    ctx, cache = session.ctx, session.cache
     assert meter.usage is not None
     counts = tally.counts
     return RunSummary(
@@ -141,8 +136,8 @@ def run_playlist(
         interrupted=interrupted,
         usage=meter.usage,
         requests_sent=collector.sent if collector is not None else 0,
-        cache_hits=ctx.cache.hits if ctx.cache is not None else 0,
-        cache_misses=ctx.cache.misses if ctx.cache is not None else 0,
+        cache_hits=cache.hits if cache is not None else 0,
+        cache_misses=cache.misses if cache is not None else 0,
         rate_limited=ctx.pacer.rate_limited,
         rate_limit_wait=ctx.pacer.pause_time,
     )
@@ -152,19 +147,24 @@ def _dispatch(
     mode: Mode,
     entries: Sequence[LocalTrack],
     options: MatchOptions,
-    ctx: Context,
+    session: Session,
     record: ResultCallback,
     done: frozenset[int],
 ) -> None:
     # Results reach the caller through `record` (and the files); the drivers keep none.
+    # Each mode's driver is imported when asked for: requests and aiohttp take a while.
     if mode == "sync":
-        match_playlist(entries, options, on_result=record, done=done, context=ctx, keep=False)
+        from cratedigger.drivers.sync import match_playlist
+
+        match_playlist(entries, options, on_result=record, done=done, session=session, keep=False)
     elif mode == "threads":
+        from cratedigger.drivers.threads import match_playlist_threaded
+
         match_playlist_threaded(
-            entries, options, on_result=record, done=done, context=ctx, keep=False
+            entries, options, on_result=record, done=done, session=session, keep=False
         )
     elif mode == "async":
-        if asyncio.run(_run_async(entries, options, ctx, record, done)):
+        if asyncio.run(_run_async(entries, options, session, record, done)):
             raise KeyboardInterrupt
     else:
         raise ValueError(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
@@ -173,7 +173,7 @@ def _dispatch(
 async def _run_async(
     entries: Sequence[LocalTrack],
     options: MatchOptions,
-    ctx: Context,
+    session: Session,
     record: ResultCallback,
     done: frozenset[int],
 ) -> bool:
@@ -184,9 +184,11 @@ async def _run_async(
     loop = asyncio.get_running_loop()
     cancel: Callable[[], object] = task.cancel if task is not None else (lambda: None)
     installed = _add_signal_handler(loop, signal.SIGTERM, cancel)
+    from cratedigger.drivers.aio import match_playlist_async
+
     try:
         await match_playlist_async(
-            entries, options, on_result=record, done=done, context=ctx, keep=False
+            entries, options, on_result=record, done=done, session=session, keep=False
         )
     except asyncio.CancelledError:
         return True

@@ -1,8 +1,9 @@
 """Layered configuration: CLI over environment over settings file over defaults.
 
-Every setting is one row of `SETTINGS` (name, parser, default, environment variable); the
-resolver walks the layers for each row and remembers where each value came from, which is
-what `cratedigger config` prints. Tokens are deliberately not file material.
+Every setting is one row of `SETTINGS` (name, parser, default, environment variable, CLI
+flag and help); the resolver walks the layers for each row and remembers where each value
+came from, which is what `cratedigger config` prints. Secrets (the token, the client
+secret) are deliberately not file material and never printed.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from cratedigger.credentials import DEFAULT_CLIENT_ID
 from cratedigger.errors import InputError
 from cratedigger.pacing import RateLimit
 
 __all__ = [
+    "MODES",
     "SETTINGS",
+    "SOURCES",
     "TOKEN_ENV",
     "EffectiveSettings",
     "Mode",
@@ -32,6 +36,8 @@ __all__ = [
 
 Mode = Literal["sync", "threads", "async"]
 SourceName = Literal["api", "web"]
+MODES: tuple[Mode, ...] = ("sync", "threads", "async")
+SOURCES: tuple[SourceName, ...] = ("api", "web")
 
 SETTINGS_FILE = "cratedigger.toml"
 PYPROJECT = "pyproject.toml"
@@ -128,6 +134,14 @@ def _directory(raw: object, place: Place) -> Path:
     return path if path.is_absolute() else place.cwd / path
 
 
+def _text(raw: object, _place: Place) -> str | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, str):
+        return raw.strip()
+    raise ValueError(f"expected text, got {raw!r}")
+
+
 def _const(value: object) -> Default:
     return lambda _resolved, _env: value
 
@@ -150,35 +164,142 @@ def _home(env: Mapping[str, str]) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """One configurable value: how to parse it, its default, and its environment variable."""
+    """One configurable value: how to parse it, its default, its variable and its CLI flag.
+
+    This table is the only place a setting and its default are written: the CLI flags, the
+    environment, the settings file, `cratedigger config` and `MatchOptions` all read it.
+    """
 
     name: str
     parse: Parser
     default: Default
     env: str
+    help: str
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    switch: bool = False  # a flag without a value (--no-cache)
+    secret: bool = False  # never printed, never read from a settings file
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
 
 
-# Order matters only where a default depends on another setting (rate_limit on mode).
 SETTINGS: tuple[Setting, ...] = (
-    Setting("mode", _choice("sync", "threads", "async"), _const("sync"), "CRATEDIGGER_MODE"),
-    Setting("source", _choice("api", "web"), _const("api"), "CRATEDIGGER_SOURCE"),
+    Setting(
+        "mode",
+        _choice(*MODES),
+        _const("sync"),
+        "CRATEDIGGER_MODE",
+        "I/O mode (default: sync)",
+        choices=MODES,
+    ),
+    Setting(
+        "source",
+        _choice(*SOURCES),
+        _const("api"),
+        "CRATEDIGGER_SOURCE",
+        "Beatport surface: API v4 or the website (default: api)",
+        choices=SOURCES,
+    ),
     Setting(
         "concurrency",
         _integer(1, "a positive integer"),
         _const(16),
         "CRATEDIGGER_CONCURRENCY",
+        "requests in flight for threads/async (default: 16)",
+        "N",
     ),
-    Setting("rate_limit", _rate_limit, _default_rate_limit, "CRATEDIGGER_RATE_LIMIT"),
-    Setting("timeout", _seconds(allow_zero=False), _const(10.0), "CRATEDIGGER_TIMEOUT"),
-    Setting("retries", _integer(0, "an integer >= 0"), _const(4), "CRATEDIGGER_RETRIES"),
-    Setting("base_url", _url, _const(None), "CRATEDIGGER_BASE_URL"),
-    Setting("cache_dir", _directory, _default_cache_dir, "CRATEDIGGER_CACHE_DIR"),
     Setting(
-        "cache_ttl", _seconds(allow_zero=True), _const(7 * 24 * 3600.0), "CRATEDIGGER_CACHE_TTL"
+        "rate_limit",
+        _rate_limit,
+        _default_rate_limit,
+        "CRATEDIGGER_RATE_LIMIT",
+        "client rate: auto (learn the server's limit), off, or e.g. 20/s "
+        "(default: auto for async, off otherwise)",
+        "R",
     ),
-    Setting("no_cache", _boolean, _const(False), "CRATEDIGGER_NO_CACHE"),
+    Setting(
+        "timeout",
+        _seconds(allow_zero=False),
+        _const(10.0),
+        "CRATEDIGGER_TIMEOUT",
+        "per-request timeout (default: 10)",
+        "SECONDS",
+    ),
+    Setting(
+        "retries",
+        _integer(0, "an integer >= 0"),
+        _const(4),
+        "CRATEDIGGER_RETRIES",
+        "retries on timeouts, resets and 5xx (default: 4)",
+        "N",
+    ),
+    Setting(
+        "base_url",
+        _url,
+        _const(None),
+        "CRATEDIGGER_BASE_URL",
+        "Beatport base URL, e.g. a mock server's (default: the real one)",
+        "URL",
+    ),
+    Setting(
+        "cache_dir",
+        _directory,
+        _default_cache_dir,
+        "CRATEDIGGER_CACHE_DIR",
+        "response cache folder (default: ~/.cache/cratedigger)",
+        "DIR",
+    ),
+    Setting(
+        "cache_ttl",
+        _seconds(allow_zero=True),
+        _const(7 * 24 * 3600.0),
+        "CRATEDIGGER_CACHE_TTL",
+        "cache time to live (default: 7 days)",
+        "SECONDS",
+    ),
+    Setting(
+        "no_cache",
+        _boolean,
+        _const(False),
+        "CRATEDIGGER_NO_CACHE",
+        "do not read or write the response cache",
+        switch=True,
+    ),
+    Setting(
+        "client_id",
+        _text,
+        _const(DEFAULT_CLIENT_ID),
+        "BEATPORT_CLIENT_ID",
+        "OAuth client id for the token endpoint when no token is given",
+        "ID",
+    ),
+    Setting(
+        "client_secret",
+        _text,
+        _const(None),
+        "BEATPORT_CLIENT_SECRET",
+        "OAuth client secret (or env BEATPORT_CLIENT_SECRET)",
+        "SECRET",
+        secret=True,
+    ),
+    Setting(
+        "token",
+        _text,
+        _const(None),
+        TOKEN_ENV,
+        f"Beatport API bearer token (or env {TOKEN_ENV})",
+        "TOKEN",
+        secret=True,
+    ),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def default_of(name: str) -> Any:
+    """The default of a setting whose default needs no environment (for `MatchOptions`)."""
+    return _BY_NAME[name].default({}, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,19 +316,25 @@ class EffectiveSettings:
     cache_dir: Path
     cache_ttl: float
     no_cache: bool
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
-    origins: Mapping[str, str] = field(default_factory=dict)
+    origins: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def origin(self, name: str) -> str:
-        """Where the value of setting `name` (or "token") came from."""
+        """Where the value of setting `name` came from."""
         return self.origins.get(name, "default")
 
     def describe(self) -> str:
         """The table `cratedigger config` prints: setting, value, source."""
         rows = [("setting", "value", "source")]
-        rows += [(s.name, _show(getattr(self, s.name)), self.origin(s.name)) for s in SETTINGS]
-        token = "(hidden)" if self.token else "(not set)"
-        rows.append(("token", token, self.origin("token") if self.token else "-"))
+        for s in SETTINGS:
+            value = getattr(self, s.name)
+            if s.secret:
+                shown = "(hidden)" if value else "(not set)"
+                rows.append((s.name, shown, self.origin(s.name) if value else "-"))
+            else:
+                rows.append((s.name, _show(value), self.origin(s.name)))
         widths = [max(len(row[column]) for row in rows) for column in range(2)]
         return "\n".join(
             f"{name:<{widths[0]}}  {value:<{widths[1]}}  {source}" for name, value, source in rows
@@ -273,9 +400,11 @@ def _file_layer(cwd: Path) -> _FileLayer | None:
 
 def _check_keys(layer: _FileLayer) -> None:
     for key in layer.values:
-        if key == "token":
+        setting = _BY_NAME.get(key)
+        if setting is not None and setting.secret:
+            what = "tokens" if key == "token" else "secrets"
             raise layer.fail(
-                key, f"tokens do not belong in a settings file; use --token or {TOKEN_ENV}"
+                key, f"{what} do not belong in a settings file; use {setting.flag} or {setting.env}"
             )
         if key not in _BY_NAME:
             close = difflib.get_close_matches(key, list(_BY_NAME), n=1)
@@ -324,11 +453,8 @@ def resolve_settings(
         except ValueError as exc:
             if layer is not None and origin == layer.origin:
                 raise layer.fail(setting.name, str(exc)) from None
-            where = (
-                setting.env if origin.startswith("env ") else "--" + setting.name.replace("_", "-")
-            )
+            where = setting.env if origin.startswith("env ") else setting.flag
             raise InputError(f"{where}: {exc}") from None
-    token = cli.get("token") or env.get(TOKEN_ENV) or None
-    if token is not None:
-        origins["token"] = "cli" if cli.get("token") else f"env {TOKEN_ENV}"
-    return EffectiveSettings(**values, token=str(token) if token else None, origins=origins)
+        if setting.secret and values[setting.name] is None:
+            origins[setting.name] = "default"  # an empty --token is no token
+    return EffectiveSettings(**values, origins=origins)

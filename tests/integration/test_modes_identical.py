@@ -14,7 +14,8 @@ import requests
 
 from cratedigger.options import MatchOptions
 from cratedigger.pacing import RateLimit
-from cratedigger.run import MODES, run_playlist
+from cratedigger.run import run_playlist
+from cratedigger.settings import MODES
 from mockserver.catalog import Catalog
 from tests.integration.conftest import ServerFactory
 from tests.integration.playlists import Demo, make_demo

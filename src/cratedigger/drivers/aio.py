@@ -8,59 +8,60 @@ memory stays flat however long the playlist is.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Generator, Sequence
+from typing import Any, TypeVar, Unpack
 
 import aiohttp
 from yarl import URL
 
-from cratedigger.drivers.base import (
-    ResultCallback,
-    Results,
-    advance,
-    fail_track,
-    finish,
-    pending,
-    start,
-)
-from cratedigger.drivers.sync import USER_AGENT
-from cratedigger.exchange import (
-    Action,
-    Context,
-    Reply,
-    Send,
-    Sent,
-    Sleep,
-    exchange,
-    obtain_token,
-)
-from cratedigger.flow import match_flow
+from cratedigger.drivers.base import Batch, PlaylistRun, RunArgs
+from cratedigger.exchange import Send, SendResult, Sleep
 from cratedigger.metrics import Collector
-from cratedigger.models import Failure, LocalTrack, MatchResult, Response
-from cratedigger.options import DEFAULT_OPTIONS, MatchOptions, build_context
+from cratedigger.models import LocalTrack, MatchResult, Response
+from cratedigger.options import DEFAULT_OPTIONS, MatchOptions
 from cratedigger.retry import TransportError
+from cratedigger.transport import USER_AGENT, lower_headers
 
 T = TypeVar("T")
-
 TRACKS_PER_SLOT = 8  # tracks in flight per request slot: keeps the pipe full between batches
 
 
-class AiohttpTransport:
-    """Sends one `Send` on the shared session, holding a slot of the global limit meanwhile."""
+class AsyncDriver:
+    """Carries out actions on the event loop; each send holds a slot of the global limit."""
 
-    def __init__(
-        self, session: aiohttp.ClientSession, base_url: str, concurrency: int, timeout: float
-    ) -> None:
-        self.session = session
-        self.base_url = base_url
-        self.slots = asyncio.Semaphore(concurrency)
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+    def __init__(self, run: PlaylistRun, session: aiohttp.ClientSession) -> None:
+        self.run, self.session, self.clock = run, session, run.ctx.clock
+        self.slots = asyncio.Semaphore(run.options.concurrency)
+        self.timeout = aiohttp.ClientTimeout(total=run.options.timeout)
 
-    async def send(self, action: Send, ctx: Context) -> Sent:
+    async def drive(self, gen: Generator[Any, Any, T]) -> T:
+        """Run a job, an exchange or the authentication to its end; its return value."""
+        feedback: Any = None
+        try:
+            while True:
+                action = gen.send(feedback)
+                if isinstance(action, Send):
+                    feedback = await self.send(action)
+                elif isinstance(action, Sleep):
+                    await asyncio.sleep(action.seconds)
+                    feedback = None
+                elif isinstance(action, Batch):
+                    if len(action.exchanges) == 1:  # most batches: no gather task and future
+                        feedback = [await self.drive(action.exchanges[0])]
+                    else:
+                        feedback = await asyncio.gather(*map(self.drive, action.exchanges))
+                else:
+                    feedback = self.run.session.touch_cache(action)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            gen.close()
+
+    async def send(self, action: Send) -> SendResult:
         request = action.request
-        url = URL(request.url(self.base_url), encoded=True)
+        url = URL(request.url(self.run.ctx.base_url), encoded=True)
         async with self.slots:
-            started = ctx.clock()
+            started = self.clock()
             try:
                 async with self.session.request(
                     request.method,
@@ -70,106 +71,45 @@ class AiohttpTransport:
                     timeout=self.timeout,
                 ) as response:
                     body = await response.read()
-                    answer = Response(response.status, body, dict(response.headers))
+                    headers = lower_headers(response.headers.items())
+                    answer = Response(response.status, body, headers)
             except TimeoutError:
-                return Sent(TransportError("timeout", "TimeoutError"), started, ctx.clock())
+                return SendResult(TransportError("timeout", "TimeoutError"), started, self.clock())
             except aiohttp.ClientPayloadError as err:
-                return Sent(TransportError("payload", type(err).__name__), started, ctx.clock())
+                failed = TransportError("payload", type(err).__name__)
+                return SendResult(failed, started, self.clock())
             except (aiohttp.ClientError, OSError) as err:
-                return Sent(TransportError("connection", type(err).__name__), started, ctx.clock())
-            finished = ctx.clock()
+                failed = TransportError("connection", type(err).__name__)
+                return SendResult(failed, started, self.clock())
+            finished = self.clock()
         # The slot is free again. Let the request waiting for it go out before this task
         # spends a millisecond or two parsing and scoring its answer: otherwise every slot
         # would idle for that long after each answer.
         await asyncio.sleep(0)
-        return Sent(answer, started, finished)
-
-
-async def run_exchange(
-    gen: Generator[Action, Sent | None, T], transport: AiohttpTransport, ctx: Context
-) -> T:
-    """Drive one exchange to its reply: sleep when told, send when told."""
-    try:
-        action = next(gen)
-        while True:
-            if isinstance(action, Sleep):
-                await asyncio.sleep(action.seconds)
-                action = gen.send(None)
-            else:
-                action = gen.send(await transport.send(action, ctx))
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    finally:
-        gen.close()
-
-
-async def run_track(
-    index: int,
-    track: LocalTrack,
-    ctx: Context,
-    transport: AiohttpTransport,
-    options: MatchOptions,
-    on_result: ResultCallback | None = None,
-) -> MatchResult:
-    """Match one track; the requests of each batch go out concurrently."""
-    started = ctx.clock()
-    flow = match_flow(track, ctx.source, options.rules)
-    step = start(flow)
-    while isinstance(step, list):
-        replies: list[Reply]
-        if len(step) == 1:  # most batches: no need for gather's task and future
-            replies = [await run_exchange(exchange(step[0], ctx, index), transport, ctx)]
-        else:
-            replies = await asyncio.gather(
-                *(run_exchange(exchange(r, ctx, index), transport, ctx) for r in step)
-            )
-        step = advance(flow, replies)
-    finish(ctx, index, track, step, started, on_result)
-    return step
+        return SendResult(answer, started, finished)
 
 
 async def match_playlist_async(
-    tracks: Sequence[LocalTrack],
-    options: MatchOptions = DEFAULT_OPTIONS,
-    *,
-    on_result: ResultCallback | None = None,
-    collector: Collector | None = None,
-    done: Sequence[int] | frozenset[int] = (),
-    context: Context | None = None,
-    keep: bool = True,
+    tracks: Sequence[LocalTrack], options: MatchOptions = DEFAULT_OPTIONS, **args: Unpack[RunArgs]
 ) -> list[MatchResult]:
     """Match tracks concurrently; results come back in playlist order."""
-    ctx = context or build_context(options, collector)
-    connector = aiohttp.TCPConnector(limit=options.concurrency, limit_per_host=options.concurrency)
-    results = Results(keep)
-    try:
-        async with aiohttp.ClientSession(
-            connector=connector, headers={"User-Agent": USER_AGENT}
-        ) as session:
-            transport = AiohttpTransport(
-                session, ctx.base_url, options.concurrency, options.timeout
-            )
-            indices = pending(tracks, done)
-            refused = await _authenticate(ctx, transport, options)
-            if refused is not None:
-                return [fail_track(ctx, i, tracks[i], refused, on_result) for i in indices]
-            queue: Iterator[int] = iter(indices)
+    with PlaylistRun(tracks, options, **args) as run:
+        limit = options.concurrency
+        connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit)
+        headers = {"User-Agent": USER_AGENT}
+        async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+            driver = AsyncDriver(run, session)
+            if run.proceed(await driver.drive(run.authentication())):
+                queue = iter(run.pending)
 
-            async def worker() -> None:
-                for index in queue:  # a shared iterator: each index is taken once
-                    results.add(
-                        index,
-                        await run_track(index, tracks[index], ctx, transport, options, on_result),
-                    )
+                async def worker() -> None:
+                    for index in queue:  # a shared iterator: each index is taken once
+                        await driver.drive(run.job(index))
 
-            workers = min(len(indices), options.concurrency * TRACKS_PER_SLOT)
-            async with asyncio.TaskGroup() as group:
-                for _ in range(workers):
-                    group.create_task(worker())
-    finally:
-        if context is None and ctx.cache is not None:
-            ctx.cache.close()
-    return results.ordered()
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(min(len(run.pending), limit * TRACKS_PER_SLOT)):
+                        group.create_task(worker())
+        return run.ordered()
 
 
 async def match_track_async(
@@ -177,11 +117,3 @@ async def match_track_async(
 ) -> MatchResult:
     """Match a single track asynchronously."""
     return (await match_playlist_async([track], options, collector=collector))[0]
-
-
-async def _authenticate(
-    ctx: Context, transport: AiohttpTransport, options: MatchOptions
-) -> Failure | None:
-    if not options.needs_token or ctx.tokens.token:
-        return None
-    return await run_exchange(obtain_token(ctx), transport, ctx)

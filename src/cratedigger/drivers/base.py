@@ -1,96 +1,139 @@
-"""What every driver shares: stepping a flow, and recording each finished track."""
+"""The shape every driver shares, written once: authenticate, run each track's job, finish.
+
+A track's job is the match flow with each of its requests' exchanges: a generator that
+yields a `Batch` of exchanges and is sent back their replies; the exchanges are generators
+of `Sleep`, `Send` and cache actions. A driver supplies only how to carry out one action
+(send, sleep, run a batch, touch the cache) and how many jobs run at once; authentication,
+a refused token, `keep`, the metrics of each track and the clean-up live here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TypedDict, Unpack
 
-from cratedigger.exchange import Context, Reply
-from cratedigger.flow import MatchFlow
-from cratedigger.metrics import TrackRecord
-from cratedigger.models import Failure, LocalTrack, MatchResult, Request
+from cratedigger.drivers.session import Session, open_session
+from cratedigger.exchange import Action, Exchange, Feedback, exchange, obtain_token
+from cratedigger.flow import MatchFlow, match_flow
+from cratedigger.metrics import Collector, TrackRecord
+from cratedigger.models import Failure, LocalTrack, MatchResult, Reply, Request
+from cratedigger.options import MatchOptions
 
 ResultCallback = Callable[[int, MatchResult], None]
 
 
-def start(flow: MatchFlow) -> list[Request] | MatchResult:
-    """The first batch of a flow, or its result if it needs no request at all."""
-    try:
-        return next(flow)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Run these exchanges (at once, if the driver can) and send back their replies in order."""
+
+    exchanges: tuple[Exchange, ...]
 
 
-def advance(flow: MatchFlow, replies: list[Reply]) -> list[Request] | MatchResult:
-    """Send a batch's replies; the next batch, or the result."""
-    try:
-        return flow.send(replies)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+Job = Generator[Batch, list[Reply], MatchResult]
+Authentication = Generator[Action, Feedback, Failure | None]
 
 
-def finish(
-    ctx: Context,
-    index: int,
-    track: LocalTrack,
-    result: MatchResult,
-    started: float,
-    on_result: ResultCallback | None,
-) -> None:
-    """Record a finished track in the metrics and hand it to the caller."""
-    if ctx.collector is not None:
-        stats = result.stats
-        ctx.collector.record_track(
-            TrackRecord(
-                index=index,
-                rekordbox_id=track.track_id,
-                start=started,
-                end=ctx.clock(),
-                queries=stats.queries,
-                requests=stats.requests,
-                candidates=stats.candidates,
-                early_exit=stats.early_exit,
-                status=result.status,
-                beatport_id=result.beatport_id,
-                score=result.score,
+class RunArgs(TypedDict, total=False):
+    """The keyword arguments every driver's `match_playlist` takes."""
+
+    on_result: ResultCallback | None  # each result as it is finished, from any thread
+    collector: Collector | None  # metrics of every request and track
+    done: Sequence[int] | frozenset[int]  # indices already finished (resume)
+    session: Session | None  # shared state made by the caller, who then closes it
+    keep: bool  # False: return no results (the caller takes them through on_result)
+
+
+class PlaylistRun:
+    """One call of a driver: the shared session, the pending tracks and the results."""
+
+    def __init__(
+        self, tracks: Sequence[LocalTrack], options: MatchOptions, **args: Unpack[RunArgs]
+    ) -> None:
+        self.tracks = tracks
+        self.options = options
+        given = args.get("session")
+        self.session = given or open_session(options, args.get("collector"))
+        self._owns_session = given is None
+        self.ctx = self.session.ctx
+        self._on_result = args.get("on_result")
+        self._keep = args.get("keep", True)
+        self._results: dict[int, MatchResult] = {}
+        skip = frozenset(args.get("done", ()))
+        self.pending = [i for i in range(len(tracks)) if i not in skip]
+
+    def __enter__(self) -> PlaylistRun:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    def authentication(self) -> Authentication:
+        """Get the API token once before the tracks, unless the source needs none or has one."""
+        if not self.options.needs_token or self.ctx.tokens.token:
+            return None
+        return (yield from obtain_token(self.ctx))
+
+    def proceed(self, refused: Failure | None) -> bool:
+        """After authentication: True to go on; else every pending track ends in the refusal."""
+        if refused is None:
+            return True
+        for index in self.pending:
+            track = self.tracks[index]
+            result = MatchResult(
+                track.track_id, track.artist, track.name, "error", reason=refused.reason
             )
-        )
-    if on_result is not None:
-        on_result(index, result)
+            self.finish(index, result, self.ctx.clock())
+        return False
 
+    def job(self, index: int) -> Job:
+        """Match one track: its flow's batches of requests, each request's exchange."""
+        started = self.ctx.clock()
+        flow = match_flow(self.tracks[index], self.ctx.source, self.options.rules)
+        step = _step(flow, None)
+        while isinstance(step, list):
+            replies = yield Batch(tuple(exchange(r, self.ctx, index) for r in step))
+            step = _step(flow, replies)
+        self.finish(index, step, started)
+        return step
 
-class Results:
-    """The results a driver returns, in playlist order; none are held when `keep` is False.
-
-    A caller that takes each result through `on_result` (the CLI streams them to disk) does
-    not need a second copy of every result in memory for the whole run.
-    """
-
-    def __init__(self, keep: bool) -> None:
-        self._keep = keep
-        self._by_index: dict[int, MatchResult] = {}
-
-    def add(self, index: int, result: MatchResult) -> None:
+    def finish(self, index: int, result: MatchResult, started: float) -> None:
+        """Record a finished track in the metrics, hand it to the caller, keep it if asked."""
+        collector = self.ctx.collector
+        if collector is not None:
+            stats = result.stats
+            collector.record_track(
+                TrackRecord(
+                    index=index,
+                    rekordbox_id=self.tracks[index].track_id,
+                    start=started,
+                    end=self.ctx.clock(),
+                    queries=stats.queries,
+                    requests=stats.requests,
+                    candidates=stats.candidates,
+                    early_exit=stats.early_exit,
+                    status=result.status,
+                    beatport_id=result.beatport_id,
+                    score=result.score,
+                )
+            )
+        if self._on_result is not None:
+            self._on_result(index, result)
         if self._keep:
-            self._by_index[index] = result  # one dict store: atomic under the GIL
+            self._results[index] = result  # one dict store: atomic under the GIL
 
     def ordered(self) -> list[MatchResult]:
-        return [self._by_index[i] for i in sorted(self._by_index)]
+        """The kept results in playlist order."""
+        return [self._results[i] for i in sorted(self._results)]
 
 
-def pending(tracks: Sequence[LocalTrack], done: Sequence[int] | frozenset[int]) -> list[int]:
-    """Indices of the tracks still to match, in playlist order."""
-    skip = frozenset(done)
-    return [i for i in range(len(tracks)) if i not in skip]
-
-
-def fail_track(
-    ctx: Context,
-    index: int,
-    track: LocalTrack,
-    failure: Failure,
-    on_result: ResultCallback | None,
-) -> MatchResult:
-    """An error result for a track that could not even start (no API token)."""
-    result = MatchResult(track.track_id, track.artist, track.name, "error", reason=failure.reason)
-    finish(ctx, index, track, result, ctx.clock(), on_result)
-    return result
+def _step(flow: MatchFlow, replies: list[Reply] | None) -> list[Request] | MatchResult:
+    """Start or advance a flow: its next batch of requests, or its result."""
+    try:
+        return flow.send(replies)  # type: ignore[arg-type]  # None starts a generator
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]

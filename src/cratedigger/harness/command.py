@@ -7,11 +7,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-from cratedigger.harness.bench import run_scenario
-from cratedigger.harness.dashboard import text_table, verdict_lines, write_index, write_results
-from cratedigger.harness.plots import write_plots
 from cratedigger.harness.scenarios import builtin_scenarios, load_scenario
 
 EPILOG = """\
@@ -47,6 +42,18 @@ def add_bench_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `cratedigger --help` must not load the whole harness.
+    from tqdm import tqdm
+
+    from cratedigger.harness.bench import run_scenario
+    from cratedigger.harness.dashboard import (
+        text_table,
+        verdict_lines,
+        write_index,
+        write_results,
+    )
+    from cratedigger.harness.plots import write_plots
+
     if args.list:
         for name, scenario in builtin_scenarios().items():
             print(f"{name:12s} {scenario.description}")
@@ -73,6 +80,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(text_table(summary))
     for line in verdict_lines(summary):
         print(line)
-    print(f"results: {folder}/ (summary.json, README.md, index.html; per-run metrics/, not committed)")
+    print(
+        f"results: {folder}/ (summary.json, README.md, index.html; per-run metrics/, not committed)"
+    )
     agree = all(case["identical"] and not case.get("differences") for case in summary["cases"])
     return 0 if agree else 1

@@ -4,7 +4,23 @@ import math
 
 import pytest
 
-from cratedigger.pacing import AutoTuning, Pacer, RateLimit, announced_rate
+from cratedigger.headers import announced_rate, retry_after_seconds
+from cratedigger.pacing import AutoTuning, Pacer, RateLimit
+
+
+def _lower(headers: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}  # as the drivers hand them over
+
+
+def answer(pacer: Pacer, now: float, status: int, headers: dict[str, str]) -> None:
+    """What the exchange does with an answer: read its hint once, tell the pacer."""
+    lowered = _lower(headers)
+    hint = retry_after_seconds(lowered, None) if status == 429 else None
+    pacer.on_response(now, status, lowered, hint)
+
+
+def announced(headers: dict[str, str]) -> float | None:
+    return announced_rate(_lower(headers))
 
 
 def test_parse_rate_limit() -> None:
@@ -50,13 +66,13 @@ def test_callers_waiting_together_each_book_their_own_slot() -> None:
 
 def test_429_pauses_everyone_until_retry_after() -> None:
     pacer = Pacer(RateLimit("off"))
-    pacer.on_response(1.0, 429, {"Retry-After": "2"})
+    answer(pacer, 1.0, 429, {"Retry-After": "2"})
     assert pacer.book(1.5) == (pytest.approx(1.5), False)
     assert pacer.paused_for(1.5) == pytest.approx(1.5)
     assert pacer.book(3.0) == (0.0, True)
     assert pacer.paused_for(3.0) == 0.0
-    pacer.on_response(3.1, 429, {"Retry-After": "1"})
-    pacer.on_response(3.2, 429, {"Retry-After": "1"})  # overlapping: counted once, extended
+    answer(pacer, 3.1, 429, {"Retry-After": "1"})
+    answer(pacer, 3.2, 429, {"Retry-After": "1"})  # overlapping: counted once, extended
     assert pacer.pauses == 2
     assert pacer.pause_time == pytest.approx(2.0 + 1.1)
     assert pacer.rate_limited == 3
@@ -64,7 +80,7 @@ def test_429_pauses_everyone_until_retry_after() -> None:
 
 def test_auto_adopts_announced_rate_with_headroom() -> None:
     pacer = Pacer(RateLimit("auto"))
-    pacer.on_response(0.1, 200, {"RateLimit-Policy": "20;w=1"})
+    answer(pacer, 0.1, 200, {"RateLimit-Policy": "20;w=1"})
     assert pacer.rate == pytest.approx(20 * AutoTuning().headroom)
 
 
@@ -73,31 +89,31 @@ def test_auto_holds_initial_window_until_first_answer() -> None:
     assert [pacer.book(0.0) for _ in range(4)] == [(0.0, True)] * 4
     wait, booked = pacer.book(0.0)
     assert wait > 0 and not booked
-    pacer.on_response(0.05, 200, {})
+    answer(pacer, 0.05, 200, {})
     assert pacer.book(0.05) == (0.0, True)
     assert math.isinf(pacer.rate)
 
 
 def test_auto_decreases_on_429_and_probes_back_up() -> None:
     pacer = Pacer(RateLimit("auto"))
-    pacer.on_response(0.0, 200, {})
+    answer(pacer, 0.0, 200, {})
     now = 0.0
     for _ in range(100):  # 50 requests/s for two seconds
         assert pacer.book(now) == (0.0, True)
         now += 0.02
-    pacer.on_response(now, 429, {"Retry-After": "1"})
+    answer(pacer, now, 429, {"Retry-After": "1"})
     lowered = pacer.rate
     assert lowered == pytest.approx(50 * 0.85, rel=0.05)
-    pacer.on_response(now + 0.01, 429, {"Retry-After": "1"})  # same episode: no second cut
+    answer(pacer, now + 0.01, 429, {"Retry-After": "1"})  # same episode: no second cut
     assert pacer.rate == lowered
     for t in range(1, 11):
-        pacer.on_response(now + 1 + t, 200, {})
+        answer(pacer, now + 1 + t, 200, {})
     assert lowered < pacer.rate < lowered * 1.3
 
 
 def test_announced_rate_forms() -> None:
-    assert announced_rate({"RateLimit-Policy": "10;w=2"}) == 5.0
-    assert announced_rate({"RateLimit-Policy": '"burst";q=100;w=60'}) == pytest.approx(100 / 60)
-    assert announced_rate({"X-RateLimit-Limit": "20"}) == 20.0
-    assert announced_rate({"X-RateLimit-Limit": "60", "X-RateLimit-Window": "60"}) == 1.0
-    assert announced_rate({}) is None
+    assert announced({"RateLimit-Policy": "10;w=2"}) == 5.0
+    assert announced({"RateLimit-Policy": '"burst";q=100;w=60'}) == pytest.approx(100 / 60)
+    assert announced({"X-RateLimit-Limit": "20"}) == 20.0
+    assert announced({"X-RateLimit-Limit": "60", "X-RateLimit-Window": "60"}) == 1.0
+    assert announced({}) is None

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from cratedigger.headers import retry_after_seconds as read_hint
 from cratedigger.models import Response
 from cratedigger.retry import (
     Accept,
@@ -10,10 +13,14 @@ from cratedigger.retry import (
     Retry,
     RetryPolicy,
     TransportError,
-    retry_after_seconds,
 )
 
 POLICY = RetryPolicy(retries=3, base_delay=0.5, max_delay=4.0, rate_limit_retries=5)
+
+
+def retry_after_seconds(headers: dict[str, str]) -> float | None:
+    """The hint as the exchange reads it: lower-case names (the drivers' job), the wall clock."""
+    return read_hint({k.lower(): v for k, v in headers.items()}, time.time())
 
 
 def decide(
@@ -23,8 +30,14 @@ def decide(
     reauth: bool = False,
     jitter: float = 0.5,
 ) -> object:
+    hint = retry_after_seconds(dict(outcome.headers)) if isinstance(outcome, Response) else None
     return POLICY.decide(
-        outcome, failures=failures, rate_limited=limited, reauthenticated=reauth, jitter=jitter
+        outcome,
+        failures=failures,
+        rate_limited=limited,
+        reauthenticated=reauth,
+        jitter=jitter,
+        retry_after=hint,
     )
 
 
