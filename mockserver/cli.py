@@ -38,7 +38,7 @@ examples:
   python -m mockserver serve --replay recordings/ --replay session.har --replay-strict
   python -m mockserver serve --replay session.har --replay-timing recorded   # recorded latency
   python -m mockserver serve --replay session.har --replay-timing 0.5x       # at twice the speed
-  python -m mockserver serve --admin-token s3cret       # protects /__admin/
+  python -m mockserver serve --host 0.0.0.0 --admin-token s3cret   # remote /__admin/ use
   python -m mockserver serve --config mock.toml --port 9000   # CLI options win over the file
 
 spec syntax (the same in the --config file and in PATCH /__admin/config):
@@ -154,7 +154,12 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         help="replayed answers wait their recorded time (scaled by N), or the latency model's"
         " delay (model, the default)",
     )
-    add("--admin-token", metavar="T", help="token required by /__admin/ (default: none)")
+    add(
+        "--admin-token",
+        metavar="T",
+        help="lets non-loopback clients use /__admin/ with this bearer token (loopback "
+        "clients never need it; default: loopback only)",
+    )
     add("--config", type=Path, metavar="FILE.toml", help="settings file; CLI options win")
 
 

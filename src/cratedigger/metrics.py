@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from cratedigger.models import MatchResult
+
 
 @dataclass(frozen=True, slots=True)
 class RequestRecord:
@@ -39,6 +41,24 @@ class TrackRecord:
     status: str
     beatport_id: int | None
     score: float | None
+
+    @classmethod
+    def of(cls, index: int, result: MatchResult, start: float, end: float) -> TrackRecord:
+        """The record of one finished track."""
+        stats = result.stats
+        return cls(
+            index=index,
+            rekordbox_id=result.rekordbox_id,
+            start=start,
+            end=end,
+            queries=stats.queries,
+            requests=stats.requests,
+            candidates=stats.candidates,
+            early_exit=stats.early_exit,
+            status=result.status,
+            beatport_id=result.beatport_id,
+            score=result.score,
+        )
 
 
 class Collector(Protocol):

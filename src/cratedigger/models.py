@@ -156,6 +156,11 @@ class MatchResult:
     reason: str | None = None
     stats: TrackStats = field(default_factory=TrackStats, compare=False, repr=False)
 
+    @classmethod
+    def failed(cls, track: LocalTrack, reason: str) -> MatchResult:
+        """An error result for a track that was not (or could not be) searched."""
+        return cls(track.track_id, track.artist, track.name, "error", reason=reason)
+
     def to_dict(self) -> dict[str, object]:
         """The result as written to JSON and CSV, keys in RESULT_FIELDS order."""
         return {name: getattr(self, name) for name in RESULT_FIELDS}

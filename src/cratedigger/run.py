@@ -16,8 +16,13 @@ from typing import Any
 
 from tqdm import tqdm
 
+# The drivers are imported here, not when a run starts: their libraries' import time must
+# not be counted in a run's CPU time (the CLI imports this module only for `match`).
+from cratedigger.drivers.aio import match_playlist_async
 from cratedigger.drivers.base import ResultCallback
 from cratedigger.drivers.session import Session, open_session
+from cratedigger.drivers.sync import match_playlist
+from cratedigger.drivers.threads import match_playlist_threaded
 from cratedigger.metrics import MetricsCollector
 from cratedigger.models import LocalTrack, MatchResult
 from cratedigger.options import MatchOptions
@@ -152,14 +157,9 @@ def _dispatch(
     done: frozenset[int],
 ) -> None:
     # Results reach the caller through `record` (and the files); the drivers keep none.
-    # Each mode's driver is imported when asked for: requests and aiohttp take a while.
     if mode == "sync":
-        from cratedigger.drivers.sync import match_playlist
-
         match_playlist(entries, options, on_result=record, done=done, session=session, keep=False)
     elif mode == "threads":
-        from cratedigger.drivers.threads import match_playlist_threaded
-
         match_playlist_threaded(
             entries, options, on_result=record, done=done, session=session, keep=False
         )
@@ -184,8 +184,6 @@ async def _run_async(
     loop = asyncio.get_running_loop()
     cancel: Callable[[], object] = task.cancel if task is not None else (lambda: None)
     installed = _add_signal_handler(loop, signal.SIGTERM, cancel)
-    from cratedigger.drivers.aio import match_playlist_async
-
     try:
         await match_playlist_async(
             entries, options, on_result=record, done=done, session=session, keep=False

@@ -1,10 +1,9 @@
 """The shape every driver shares, written once: authenticate, run each track's job, finish.
 
-A track's job is the match flow with each of its requests' exchanges: a generator that
-yields a `Batch` of exchanges and is sent back their replies; the exchanges are generators
-of `Sleep`, `Send` and cache actions. A driver supplies only how to carry out one action
-(send, sleep, run a batch, touch the cache) and how many jobs run at once; authentication,
-a refused token, `keep`, the metrics of each track and the clean-up live here.
+A track's job (the match flow with its requests' exchanges) yields `Batch`es of exchanges,
+which yield `Sleep`, `Send` and cache actions. A driver supplies only how to carry out an
+action and how many jobs run at once; authentication, a refused token, `keep`, each track's
+metrics and the clean-up live here.
 """
 
 from __future__ import annotations
@@ -51,14 +50,12 @@ class PlaylistRun:
     def __init__(
         self, tracks: Sequence[LocalTrack], options: MatchOptions, **args: Unpack[RunArgs]
     ) -> None:
-        self.tracks = tracks
-        self.options = options
+        self.tracks, self.options = tracks, options
         given = args.get("session")
         self.session = given or open_session(options, args.get("collector"))
         self._owns_session = given is None
         self.ctx = self.session.ctx
-        self._on_result = args.get("on_result")
-        self._keep = args.get("keep", True)
+        self._on_result, self._keep = args.get("on_result"), args.get("keep", True)
         self._results: dict[int, MatchResult] = {}
         skip = frozenset(args.get("done", ()))
         self.pending = [i for i in range(len(tracks)) if i not in skip]
@@ -82,12 +79,9 @@ class PlaylistRun:
         """After authentication: True to go on; else every pending track ends in the refusal."""
         if refused is None:
             return True
-        for index in self.pending:
-            track = self.tracks[index]
-            result = MatchResult(
-                track.track_id, track.artist, track.name, "error", reason=refused.reason
-            )
-            self.finish(index, result, self.ctx.clock())
+        for i in self.pending:
+            track, now = self.tracks[i], self.ctx.clock()
+            self.finish(i, MatchResult.failed(track, refused.reason), now)
         return False
 
     def job(self, index: int) -> Job:
@@ -103,23 +97,9 @@ class PlaylistRun:
 
     def finish(self, index: int, result: MatchResult, started: float) -> None:
         """Record a finished track in the metrics, hand it to the caller, keep it if asked."""
-        collector = self.ctx.collector
-        if collector is not None:
-            stats = result.stats
-            collector.record_track(
-                TrackRecord(
-                    index=index,
-                    rekordbox_id=self.tracks[index].track_id,
-                    start=started,
-                    end=self.ctx.clock(),
-                    queries=stats.queries,
-                    requests=stats.requests,
-                    candidates=stats.candidates,
-                    early_exit=stats.early_exit,
-                    status=result.status,
-                    beatport_id=result.beatport_id,
-                    score=result.score,
-                )
+        if self.ctx.collector is not None:
+            self.ctx.collector.record_track(
+                TrackRecord.of(index, result, started, self.ctx.clock())
             )
         if self._on_result is not None:
             self._on_result(index, result)

@@ -12,7 +12,8 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Unpack
 
 from cratedigger.drivers.base import PlaylistRun, RunArgs
-from cratedigger.drivers.sync import RequestsTransport, SyncDriver
+from cratedigger.drivers.requests_transport import RequestsTransport
+from cratedigger.drivers.sync import SyncDriver
 from cratedigger.models import LocalTrack, MatchResult
 from cratedigger.options import DEFAULT_OPTIONS, MatchOptions
 

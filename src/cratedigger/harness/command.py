@@ -11,7 +11,7 @@ from cratedigger.harness.scenarios import builtin_scenarios, load_scenario
 
 EPILOG = """\
 examples:
-  cratedigger bench                       # the quick scenario (under a minute)
+  cratedigger bench                       # the quick scenario (about a minute)
   cratedigger bench --scenario concurrency
   cratedigger bench --scenario my-scenarios.toml:wan --out /tmp/results
   cratedigger bench --list

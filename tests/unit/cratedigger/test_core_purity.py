@@ -6,6 +6,7 @@ mock server) have long since imported aiohttp and requests.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -33,7 +34,13 @@ CORE_MODULES = (
     "cratedigger.pacing",
     "cratedigger.exchange",
     "cratedigger.metrics",
+    "cratedigger.headers",
+    "cratedigger.credentials",
 )
+# What the core must not touch itself even where the module is loaded anyway: disk,
+# compression, locks, clocks and randomness are the shell's, handed in where needed.
+NOT_IN_THE_CORE = ("sqlite3", "zlib", "threading", "time", "random", "os", "asyncio")
+CLOCK_READS = ("now", "utcnow", "today", "monotonic", "perf_counter", "time")
 FORBIDDEN = (
     "requests",
     "aiohttp",
@@ -85,6 +92,34 @@ def test_core_module_imports_no_io_library(module: str) -> None:
     if found is None:
         pytest.skip(f"{module} does not exist yet")
     assert found == [], f"{module} pulls in {', '.join(found)}"
+
+
+def _source(module: str) -> Path | None:
+    relative = Path(*module.split("."))
+    for candidate in (SRC / relative.with_suffix(".py"), SRC / relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@pytest.mark.parametrize("module", CORE_MODULES)
+def test_core_module_takes_no_lock_clock_disk_or_randomness(module: str) -> None:
+    path = _source(module)
+    if path is None:
+        pytest.skip(f"{module} does not exist yet")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] in NOT_IN_THE_CORE]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.split(".")[0] in NOT_IN_THE_CORE:
+                found.append(node.module)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in CLOCK_READS and isinstance(node.func.value, ast.Name):
+                if node.func.value.id in ("datetime", "time", "date"):
+                    found.append(f"{node.func.value.id}.{node.func.attr}() at line {node.lineno}")
+    assert found == [], f"{module} uses {', '.join(found)}"
 
 
 def test_the_probe_sees_an_io_import() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cratedigger.drivers.sync import RequestsTransport
+from cratedigger.drivers.requests_transport import RequestsTransport
 
 ENVIRONMENT = (
     "HTTP_PROXY",
