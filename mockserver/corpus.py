@@ -618,7 +618,8 @@ PATTERNS: Final[tuple[Pattern, ...]] = (
             " \"8A - 6 - Title\", \"Title - 8A\"",
             _mixed_in_key),
     Pattern("the_prefix", "match",
-            "\"The\" added to an act's name, before it or as a sort suffix (\"Name, The\"), as Discogs and iTunes sort names",
+            "\"The\" added to an act's name, before it or as a sort suffix (\"Name, The\"), as"
+            " Discogs and iTunes sort names",
             _the_prefix),
     Pattern("beatport_file_name", "match",
             "an untagged Beatport WAV: the title is the file name \"<track id>_<Title>_<Mix>\","
