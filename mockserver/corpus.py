@@ -684,7 +684,9 @@ def _entry(index: int, pattern: str, truth: int | None, track: Track, tags: Tags
     stem = tags.file_stem or f"{tags.artist or 'Unknown Artist'} - {tags.name}".strip()
     stem = stem.replace("/", "-")
     year = int(track.release.date[:4])
-    path = f"/Users/dj/Music/Corpus/{index:04d} {stem}.{tags.extension}"
+    # A file's own name stays as it is; others get a number, as names may repeat.
+    file = stem if tags.file_stem else f"{index:04d} {stem}"
+    path = f"/Users/dj/Music/Corpus/{file}.{tags.extension}"
     location = "file://localhost" + quote(path, safe="/()[]!$&'+,;=@~")
     return CorpusEntry(
         track_id=FIRST_TRACK_ID + index,

@@ -45,6 +45,7 @@ _TEXT_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("remixer", "Remixer"),
     ("tonality", "Tonality"),
     ("location", "Location"),
+    ("comments", "Comments"),
 )
 
 

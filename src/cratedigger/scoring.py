@@ -334,6 +334,41 @@ def score(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> Sco
     )
 
 
+def verify(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> Score | None:
+    """The score of a track fetched by a known id if the tags agree with it, else None.
+
+    The id already says which track it is, so the check is for ids that belong to another
+    track (copied, mistyped, stale): the title must be the same (`min_name`), and so must the
+    artists when the tags name any (`min_artists`), and the version must be an acceptable
+    stand-in. A title read from a file name may run name and version together
+    ("Night Umbik Remix"): then the whole title is compared with the candidate's name and
+    mix. Tags that name no artist do not disagree with any, so they score 100 there.
+    """
+    result = score(prepared, candidate, rules)
+    local = prepared.side
+    as_searched = result.name >= rules.min_name and result.version_ok
+    name, mix = result.name, result.mix
+    if not as_searched:
+        name = name_similarity(
+            _whole(local.normalized), _whole(_candidate_side(candidate).normalized), rules
+        )
+        if name < rules.min_name:
+            return None
+        mix = 100.0
+    artists = result.artists if local.main else 100.0
+    if artists < rules.min_artists:
+        return None
+    if as_searched and local.main:
+        return result  # what a search would have scored it
+    total = rules.name_weight * name + rules.artists_weight * artists + rules.mix_weight * mix
+    return Score(round(min(100.0, total), 2), round(name, 2), round(artists, 2), round(mix, 2))
+
+
+def _whole(normalized: Normalized) -> str:
+    # Names read "&" as "and", mix names as a space: neither counts here.
+    return " ".join(w for w in f"{normalized.name} {normalized.mix}".split() if w != "and")
+
+
 def rank(
     prepared: Prepared, candidates: Iterable[Candidate], rules: Rules = RULES
 ) -> list[tuple[Candidate, Score]]:
