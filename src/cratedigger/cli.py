@@ -177,6 +177,8 @@ def options_from(settings: EffectiveSettings, args: argparse.Namespace) -> Match
 def cmd_match(args: argparse.Namespace) -> int:
     settings = _settings(args)
     playlist = read_library(args.library).playlist(args.playlist)
+    for warning in playlist.warnings:  # stale entries: each becomes an error row
+        print(f"cratedigger: warning: {warning}", file=sys.stderr)
     options = options_from(settings, args)
     collector = MetricsCollector()
     summary = run_playlist(
