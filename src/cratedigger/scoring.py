@@ -290,6 +290,9 @@ def _artists(local: Side, candidate: Side, rules: Rules) -> float:
 
 
 def _version(local: Side, candidate: Side, rules: Rules) -> tuple[float, bool, str]:
+    if local.normalized.cut_mix and not _cut_fits(local.normalized, candidate.normalized):
+        # What is left of a cut version is no other version's start: it is not this one.
+        return rules.version_penalty, False, "cut version differs"
     if local.kind == candidate.kind or _cut_fits(local.normalized, candidate.normalized):
         if (
             local.kind == "remix"
