@@ -124,6 +124,8 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     playlist = read_library(args.library).playlist(args.playlist)
+    for warning in playlist.warnings:  # stale entries: each becomes an error row
+        print(f"cratedigger: warning: {warning}", file=sys.stderr)
     options = MatchOptions.from_settings(settings)
     collector = MetricsCollector()
     summary = run_playlist(

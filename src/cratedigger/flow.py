@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 
+from cratedigger.known import known_id
 from cratedigger.models import (
     Candidate,
     Failure,
@@ -21,17 +22,31 @@ from cratedigger.models import (
 )
 from cratedigger.protocol.base import Source
 from cratedigger.queries import build_queries
-from cratedigger.scoring import RULES, Rules, Score, order, prepare, rank
+from cratedigger.scoring import RULES, Rules, Score, order, prepare, rank, verify
 from cratedigger.scoring import score as score_candidate
+
+NOT_IN_COLLECTION = "not in the collection"
 
 MatchFlow = Generator[list[Request], list[Reply], MatchResult]
 
 
 def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> MatchFlow:
-    """Search with each query variant until a candidate is certain, then settle the details."""
+    """Fetch a known id and check it; else search with each query variant until a candidate
+    is certain, then settle the details."""
+    if not track.in_collection:
+        return _error(track, Failure(NOT_IN_COLLECTION), TrackStats())
     prepared = prepare(track)
-    pool: dict[int, tuple[Candidate, Score]] = {}  # each candidate is scored once
     queries = requests = 0
+    known = known_id(track)
+    if known is not None:
+        # One request instead of a search; an id the tags do not bear out is searched for.
+        (reply,) = yield [source.track_request(known.beatport_id, known.slug)]
+        requests += 1
+        if not isinstance(reply, Failure) and reply:
+            verified = verify(prepared, reply[0], rules)
+            if verified is not None:
+                return _matched(track, reply[0], verified, TrackStats(0, requests, 1))
+    pool: dict[int, tuple[Candidate, Score]] = {}  # each candidate is scored once
     early_exit = False
     for batch in _batches(build_queries(track)[: rules.max_queries], rules.search_batches):
         replies = yield [source.search_request(query) for query in batch]

@@ -53,6 +53,10 @@ class LocalTrack:
     year: int | None = None
     total_time: int | None = None  # seconds, as Rekordbox stores it
     location: str = ""
+    comments: str = ""
+    # False for a playlist entry that points to no track of the collection (a stale entry):
+    # `track_id` is then the entry's key, and the flow reports it without a request.
+    in_collection: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from cratedigger.models import Candidate, LocalTrack
@@ -89,6 +89,25 @@ _MIX_ALIASES = {
     "extended version": "extended mix",
 }
 
+# Artist tags that name nobody: compilation rips put the track artist in the title instead.
+PLACEHOLDER_ARTISTS = frozenset(
+    ("various artists", "various", "va", "v a", "unknown artist", "unknown", "artist")
+)
+
+# Decorations libraries put around a title that are no part of it, tried in this order; each
+# is cut off the title, which stays an alternative reading (a title may start with a number).
+TITLE_DECORATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # Beatport's downloads are named "<track id>_<Title>_<Mix>"; untagged, that is the title.
+    ("beatport file name", re.compile(r"^\d{5,9}_(?=\S)")),
+    # Mixed In Key writes the key, then the energy or BPM, before the title: "8A - 6 - Title".
+    ("key prefix", re.compile(r"^\s*0?(?:1[0-2]|[1-9])[AB]\s+-\s+(?:\d{1,3}\s+-\s+)?", re.I)),
+    ("key suffix", re.compile(r"\s+-\s+0?(?:1[0-2]|[1-9])[AB]\s*$", re.I)),
+    # Album and vinyl rips named by position: "07. Title", "07 - Title", "A1 Title".
+    ("track number", re.compile(r"^\s*(?:\d{1,3}|[A-H]\d{1,2})(?:\s*[.)]\s*|\s+-\s+|\s+)(?=\S)")),
+)
+# A name at the ID3v1 limit may have been cut there: its last word and version are partial.
+ID3V1_LENGTH = 30
+
 _FEAT = r"(?:feat|ft|featuring)\b\.?"
 _FEAT_SPLIT = re.compile(rf"\s*[(\[]?\s*\b{_FEAT}\s*", re.IGNORECASE)
 _FEAT_PREFIX = re.compile(rf"^\s*{_FEAT}\s*", re.IGNORECASE)
@@ -100,6 +119,9 @@ _ACT_SEP = re.compile(r"\s*(?:[,;]|\s\+\s|\s/\s)\s*|\s+(?:x|vs\.?|versus)\s+", r
 _BRACKETED = re.compile(r"\s*[(\[{]([^()\[\]{}]*)[)\]}]")
 _DASH_SUFFIX = re.compile(r"\s+-\s+([^-]+)$")
 _ARTIST_TITLE = re.compile(r"^(.+?)\s+-\s+(.+)$")
+# "Artist-Title" (file names): no bracket or dash before the first dash.
+_ARTIST_TITLE_TIGHT = re.compile(r"^([^()\[\]\-]+?)\s*-\s*([^\s-].*)$")
+_SORT_THE = re.compile(r",\s*the\s*$", re.IGNORECASE)  # "Chemical Brothers, The"
 _POSSESSIVE = re.compile(r"^(.+?)'s\b", re.IGNORECASE)
 
 
@@ -113,6 +135,13 @@ class Normalized:
     remixers: tuple[str, ...]
     featured: tuple[str, ...] = ()
     lead: str = ""  # the first credited act with any "&" kept: "above beyond", not "above"
+    # Other readings of the name that drop text the tags hold (a bracketed label, a track
+    # number): scoring tries them at a small cost, so the full reading wins a tie.
+    alt_names: tuple[str, ...] = ()
+    # The title was cut at the ID3v1 limit: the name may be a prefix of the real one, and
+    # `cut_mix` (folded) a prefix of the real version's name ("" when the cut left none).
+    cut: bool = False
+    cut_mix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +151,8 @@ class TitleParts:
     name: str  # folded
     versions: tuple[str, ...]  # raw (unified) text of each version part, in title order
     featured: tuple[str, ...]  # folded
+    shorter: tuple[str, ...] = ()  # the name without its trailing non-version brackets
+    cut_version: str | None = None  # raw text of an unclosed last bracket ("(Extended M")
 
 
 @lru_cache(maxsize=1 << 13)
@@ -164,7 +195,7 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
 @lru_cache(maxsize=1 << 12)
 def split_artists(credit: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Split an artist credit into (main artists, featured artists), each folded."""
-    parts = _FEAT_SPLIT.split(unify(credit), maxsplit=1)
+    parts = _FEAT_SPLIT.split(_SORT_THE.sub("", unify(credit)), maxsplit=1)
     main = [_artist(name) for name in _ARTIST_SEP.split(parts[0])]
     featured = [_artist(name) for name in _ARTIST_SEP.split(parts[1])] if len(parts) > 1 else []
     return _dedupe(main), _dedupe(featured)
@@ -173,12 +204,14 @@ def split_artists(credit: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _artist(name: str) -> str:
     folded = fold(name)
     # "The Chemical Brothers" is filed as "Chemical Brothers" as often as not.
+    if folded == "the":
+        return ""
     return folded[4:] if folded.startswith("the ") else folded
 
 
 def lead_act(credit: str) -> str:
     """The first act of a credit, folded, without splitting on "&"."""
-    acts = _ACT_SEP.split(_FEAT_SPLIT.split(unify(credit), maxsplit=1)[0])
+    acts = _ACT_SEP.split(_FEAT_SPLIT.split(_SORT_THE.sub("", unify(credit)), maxsplit=1)[0])
     return next((folded for act in acts if (folded := fold(act))), "")
 
 
@@ -190,9 +223,15 @@ def _is_version(text: str) -> bool:
 def split_title(title: str) -> TitleParts:
     """Take versions ("(X Remix)", "[Extended Mix]", "- Radio Edit") and "feat." out of a title."""
     rest = unify(title)
+    cut_version = None
+    opened = max(rest.rfind("("), rest.rfind("["))
+    if opened > max(rest.rfind(")"), rest.rfind("]")):
+        # An unclosed last bracket: the title was cut inside its version.
+        cut_version, rest = rest[opened + 1 :].strip(), rest[:opened]
     versions: list[str] = []
     featured: list[str] = []
     kept: list[str] = []
+    notes: list[int] = []  # where in `kept` non-version brackets are
     position = 0
     for bracket in _BRACKETED.finditer(rest):
         kept.append(rest[position : bracket.start()])
@@ -203,9 +242,30 @@ def split_title(title: str) -> TitleParts:
         elif _is_version(inner):
             versions.append(inner)
         else:
+            notes.append(len(kept))
             kept.append(f" {inner} ")
     kept.append(rest[position:])
-    rest = "".join(kept).strip()
+    rest, tail_versions, tail_featured = _strip_tail("".join(kept).strip())
+    shorter: list[str] = []
+    if notes and kept[0].strip():
+        # Brackets after the start that are no version ("[Label]", "[PROMO]", "(Heart)"):
+        # readings without the last one, then without any.
+        for drop in (notes[-1:], notes) if len(notes) > 1 else (notes,):
+            text = "".join(k for i, k in enumerate(kept) if i not in drop).strip()
+            shorter.append(_title_name(_strip_tail(text)[0]))
+    return TitleParts(
+        _title_name(rest),
+        (*versions, *tail_versions),
+        _dedupe([*featured, *tail_featured]),
+        _dedupe(shorter),
+        cut_version,
+    )
+
+
+def _strip_tail(rest: str) -> tuple[str, list[str], list[str]]:
+    """A " - Radio Edit" version suffix and an inline "feat. X" taken off a title's end."""
+    versions: list[str] = []
+    featured: list[str] = []
     dash = _DASH_SUFFIX.search(rest)
     if dash and _is_version(dash.group(1)):
         versions.append(dash.group(1).strip())
@@ -214,8 +274,12 @@ def split_title(title: str) -> TitleParts:
     if inline:
         featured.extend(_all_artists(inline.group(1)))
         rest = rest[: inline.start()]
+    return rest, versions, featured
+
+
+def _title_name(text: str) -> str:
     # "Love & Hate" and "Love and Hate" are one title.
-    return TitleParts(fold(rest.replace("&", " and ")), tuple(versions), _dedupe(featured))
+    return fold(text.replace("&", " and "))
 
 
 def _all_artists(credit: str) -> list[str]:
@@ -265,21 +329,38 @@ def _combine(mix: str, title: TitleParts) -> tuple[str, str]:
 
 def normalize_local(track: LocalTrack) -> Normalized:
     """Normalise a Rekordbox track (Name, Artist, Mix, Remixer)."""
-    name, artist = track.name, track.artist
+    name, decorated = _undecorate(track.name)
+    name, artist = _spaced(name), _spaced(track.artist)
+    if fold(artist) in PLACEHOLDER_ARTISTS:
+        artist = ""
     if not artist.strip():
         # Libraries imported from bare files often carry "Artist - Title" in the name.
-        pair = _ARTIST_TITLE.match(unify(name))
+        text = unify(name)
+        pair = _ARTIST_TITLE.match(text) or _ARTIST_TITLE_TIGHT.match(text)
         rest = split_title(pair.group(2)).name if pair else ""
         if pair and rest and not _is_version(rest):
             artist, name = pair.group(1), pair.group(2)
     title = split_title(name)
     main, featured = split_artists(artist)
     remixers = tuple(_all_artists(track.remixer)) if track.remixer.strip() else ()
+    cut_mix = None
+    if title.cut_version is not None:
+        cut_mix = fold(title.cut_version)
+        if cut_mix:
+            title = replace(title, versions=(*title.versions, title.cut_version))
+    elif len(track.name) == ID3V1_LENGTH and not title.versions and not track.mix.strip():
+        cut_mix = ""  # cut before any version: which one is unknown
     mix, raw_mix = _combine(track.mix, title)
     if mix == ORIGINAL_MIX and remixers:
         mix = f"{' '.join(remixers)} remix"
     elif not remixers:
         remixers = remixers_from_mix(raw_mix)
+    if remixers and len(main) > 1:
+        # Taggers that credit everyone list the remixer among the artists.
+        main = tuple(a for a in main if a not in remixers) or main
+    alt_names = [*title.shorter]
+    if decorated:
+        alt_names.append(split_title(decorated).name)
     return Normalized(
         name=title.name,
         mix=mix,
@@ -287,7 +368,36 @@ def normalize_local(track: LocalTrack) -> Normalized:
         remixers=_dedupe(list(remixers)),
         featured=_dedupe([*featured, *title.featured]),
         lead=lead_act(artist),
+        alt_names=tuple(n for n in _dedupe(alt_names) if n != title.name),
+        cut=cut_mix is not None,
+        cut_mix=cut_mix,
     )
+
+
+def _spaced(text: str) -> str:
+    """A file name's "Artist_-_Title_(Original_Mix)" with spaces, other text as it is; a
+    version the file name left without brackets ("Title_Extended_Mix") gets them back."""
+    if "_" not in text or " " in text.strip():
+        return text
+    words = text.replace("_", " ").split()
+    start = len(words)
+    while start > 1 and fold(words[start - 1]) in _DESCRIPTOR_WORDS:
+        start -= 1
+    bare = [fold(w) for w in words[start:]]
+    if "(" in text or not bare or VERSION_WORDS.isdisjoint(bare) or bare[-1] == "the":
+        return " ".join(words)
+    return f"{' '.join(words[:start])} ({' '.join(words[start:])})"
+
+
+def _undecorate(name: str) -> tuple[str, str]:
+    """The title without the decorations of TITLE_DECORATIONS, and the title as it was if
+    any was cut off ("" if none was)."""
+    rest = name
+    for _, pattern in TITLE_DECORATIONS:
+        cut = pattern.sub("", rest, count=1)
+        if cut.strip():
+            rest = cut
+    return (rest, name) if rest != name else (name, "")
 
 
 def normalize_candidate(candidate: Candidate) -> Normalized:

@@ -18,6 +18,7 @@ class Quality:
     matched: int
     correct: int  # matched to the true id
     errors: int
+    rejected: int = 0  # entries not on Beatport that were left unmatched
 
     @property
     def precision(self) -> float:
@@ -28,6 +29,16 @@ class Quality:
     def recall(self) -> float:
         """Share of entries that are on Beatport and were matched to the right id."""
         return self.correct / self.on_beatport if self.on_beatport else 1.0
+
+    @property
+    def right(self) -> int:
+        """Entries that came out right: matched to the true id, or (not on Beatport) left
+        unmatched. Whatever is matched wrongly, missed, or in error is not."""
+        return self.correct + self.rejected
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.entries if self.entries else 1.0
 
     def line(self) -> str:
         return (
@@ -48,12 +59,25 @@ def load_truth(path: Path) -> dict[str, int | None]:
 
 def evaluate(results: Sequence[MatchResult], truth: Mapping[str, int | None]) -> Quality:
     """Compare results with the truth, entry by entry."""
-    on_beatport = matched = correct = errors = 0
+    on_beatport = matched = correct = errors = rejected = 0
     for result in results:
         expected = truth.get(result.rekordbox_id)
         on_beatport += expected is not None
         errors += result.status == "error"
+        rejected += expected is None and result.status == "unmatched"
         if result.status == "matched":
             matched += 1
             correct += result.beatport_id == expected
-    return Quality(len(results), on_beatport, matched, correct, errors)
+    return Quality(len(results), on_beatport, matched, correct, errors, rejected)
+
+
+def evaluate_groups(
+    results: Sequence[MatchResult],
+    truth: Mapping[str, int | None],
+    groups: Mapping[str, str],
+) -> dict[str, Quality]:
+    """`evaluate` per group (a corpus pattern), groups in order of first appearance."""
+    members: dict[str, list[MatchResult]] = {}
+    for result in results:
+        members.setdefault(groups.get(result.rekordbox_id, ""), []).append(result)
+    return {group: evaluate(rows, truth) for group, rows in members.items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ _TEXT_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("remixer", "Remixer"),
     ("tonality", "Tonality"),
     ("location", "Location"),
+    ("comments", "Comments"),
 )
 
 
@@ -87,6 +89,9 @@ class Playlist:
     path: str
     name: str
     entries: list[LocalTrack]
+    # One line per stale entry (it points to no track of the collection), naming file and
+    # line; such an entry is kept, as a LocalTrack with in_collection False.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,16 +110,27 @@ class _Node:
 
 
 def location_key(location: str) -> str:
-    """The comparable form of a Location URL: percent-decoded, scheme stripped, NFC.
+    """The comparable form of a Location URL or a KeyType="1" key, however it is written.
 
-    macOS stores decomposed (NFD) file names while other tools write composed ones.
+    `file://localhost/` with one slash or two (pyrekordbox writes two), `file:///`, or a
+    plain path; percent-encoded (URLs are decoded) or not; NFC or NFD (macOS stores
+    decomposed names, other tools write composed ones); Windows drive letters in either case,
+    with slashes or backslashes. The result is a path with one leading "/":
+    "/Users/dj/a.mp3", "/C:/Music/a.mp3".
     """
-    path = unquote(location)
-    for prefix in ("file://localhost", "file://"):
-        if path.startswith(prefix):
-            path = path[len(prefix) :]
-            break
+    path = location.strip()
+    if path[:5].lower() == "file:":
+        path = unquote(path[5:])
+        if path.startswith("//"):  # an authority: "localhost", none, or a drive ("C:")
+            host, _, rest = path[2:].partition("/")
+            path = f"/{rest}" if host.lower() in ("", "localhost") else path[2:]
+    path = "/" + path.replace("\\", "/").lstrip("/")
+    if _DRIVE.match(path):
+        path = f"/{path[1].upper()}{path[2:]}"
     return unicodedata.normalize("NFC", path)
+
+
+_DRIVE = re.compile(r"^/[a-zA-Z]:(?:/|$)")
 
 
 def safe_parser(display: str) -> expat.XMLParserType:
@@ -165,9 +181,26 @@ class Library:
         ]
 
     def playlist(self, name_or_path: str) -> Playlist:
-        """A playlist by folder path ("Sets/2024/Warmup") or by its name if that is unique."""
+        """A playlist by folder path ("Sets/2024/Warmup") or by its name if that is unique.
+
+        An entry that points to no track of the collection is kept as a stale entry (a
+        LocalTrack with in_collection False, keyed by the entry's key) with a warning.
+        """
         node = self._find(name_or_path)
-        return Playlist(node.path, node.name, [self._resolve(node, e) for e in node.entries])
+        entries: list[LocalTrack] = []
+        warnings: list[str] = []
+        for number, entry in enumerate(node.entries, 1):
+            track = self._resolve(node, entry)
+            if track is None:
+                kind = "Location" if node.by_location else "TrackID"
+                warnings.append(
+                    f"{self._display}:{entry.line}: entry {number} of playlist {node.path!r} "
+                    f"points to no track in the collection: {kind} {entry.key!r}"
+                )
+                location = entry.key if node.by_location else ""
+                track = LocalTrack(entry.key, "", "", location=location, in_collection=False)
+            entries.append(track)
+        return Playlist(node.path, node.name, entries, tuple(warnings))
 
     def _find(self, wanted: str) -> _Node:
         by_path = [node for node in self._nodes if node.path == wanted]
@@ -190,18 +223,13 @@ class Library:
         hint = f"; closest: {', '.join(closest)}" if closest else "; the library has no playlists"
         raise InputError(f"unknown playlist {wanted!r}{hint}", path=self._display)
 
-    def _resolve(self, node: _Node, entry: _Entry) -> LocalTrack:
-        if node.by_location:
-            track = self._location_index().get(location_key(entry.key))
-        else:
-            track = self.tracks.get(entry.key)
-        if track is None:
-            kind = "Location" if node.by_location else "TrackID"
-            raise InputError(
-                f"entry of playlist {node.path!r} points to no track: {kind} {entry.key!r}",
-                path=self._display,
-                line=entry.line,
-            )
+    def _resolve(self, node: _Node, entry: _Entry) -> LocalTrack | None:
+        if not node.by_location:
+            return self.tracks.get(entry.key)
+        index = self._location_index()
+        track = index.get(location_key(entry.key))
+        if track is None and "%" in entry.key and entry.key[:5].lower() != "file:":
+            track = index.get(location_key(unquote(entry.key)))  # a percent-encoded plain path
         return track
 
     def _location_index(self) -> dict[str, LocalTrack]:

@@ -99,6 +99,9 @@ class Rules:
     artist_typo_lengths: tuple[int, ...] = (8, 16)
     typo_cost: float = 5.0
     name_beyond_typos: float = 80.0
+    # A reading of the local title that drops text of the tags (a bracketed label, a track
+    # number) costs this much name similarity, so the reading of every word wins a tie.
+    alt_name_cost: float = 1.0
     extra_artist_penalty: float = 4.0  # per candidate artist the local file does not credit
     missing_featured_penalty: float = 3.0  # per featured local artist the candidate lacks
     max_credit_penalty: float = 12.0  # cap of the two above
@@ -210,6 +213,24 @@ def _allowed_edits(a: str, b: str, lengths: tuple[int, ...]) -> int:
     return bisect_right(lengths, min(len(a), len(b)))
 
 
+def _name(local: Normalized, candidate: Normalized, rules: Rules) -> float:
+    """The local title's best reading against the candidate's name."""
+    other = candidate.name
+    best = name_similarity(local.name, other, rules)
+    if best >= 100.0:
+        return best
+    if local.cut and other.startswith(local.name):
+        return 100.0  # cut at the ID3v1 limit: the rest of the name was lost
+    for alt in local.alt_names:
+        best = max(best, name_similarity(alt, other, rules) - rules.alt_name_cost)
+    return best
+
+
+def _cut_fits(local: Normalized, candidate: Normalized) -> bool:
+    """The local title was cut inside its version, and what is left begins the candidate's."""
+    return local.cut_mix is not None and candidate.mix.startswith(local.cut_mix)
+
+
 def name_similarity(a: str, b: str, rules: Rules = RULES) -> float:
     """High for a title within its allowance of typos, at most `name_beyond_typos` otherwise."""
     if a == b:
@@ -232,7 +253,8 @@ def artist_similarity(a: str, b: str, rules: Rules = RULES) -> float:
 @lru_cache(maxsize=1 << 12)
 def _artist_pair(a: str, b: str, lengths: tuple[int, ...], typo_cost: float) -> float:
     # Cached: the same few credited names meet in every candidate of a track's searches.
-    allowed = _allowed_edits(a, b, lengths)
+    # The longer name sets the allowance: a dropped letter must not take its typo away.
+    allowed = bisect_right(lengths, max(len(a), len(b)))
     edits: int = OSA.distance(a, b, score_cutoff=allowed)
     if edits > allowed:
         return 0.0
@@ -268,7 +290,10 @@ def _artists(local: Side, candidate: Side, rules: Rules) -> float:
 
 
 def _version(local: Side, candidate: Side, rules: Rules) -> tuple[float, bool, str]:
-    if local.kind == candidate.kind:
+    if local.normalized.cut_mix and not _cut_fits(local.normalized, candidate.normalized):
+        # What is left of a cut version is no other version's start: it is not this one.
+        return rules.version_penalty, False, "cut version differs"
+    if local.kind == candidate.kind or _cut_fits(local.normalized, candidate.normalized):
         if (
             local.kind == "remix"
             and local.remixers
@@ -286,9 +311,11 @@ def _version(local: Side, candidate: Side, rules: Rules) -> tuple[float, bool, s
 def score(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> Score:
     """Score one candidate for a prepared local track."""
     local, other = prepared.side, _candidate_side(candidate)
-    name = name_similarity(local.normalized.name, other.normalized.name, rules)
+    name = _name(local.normalized, other.normalized, rules)
     artists = _artists(local, other, rules)
-    mix = fuzz.ratio(local.mix, other.mix)
+    mix = (
+        100.0 if _cut_fits(local.normalized, other.normalized) else fuzz.ratio(local.mix, other.mix)
+    )
     penalty, version_ok, version_reason = _version(local, other, rules)
     reasons = [version_reason] if version_reason else []
     if name < rules.min_name:
@@ -308,6 +335,41 @@ def score(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> Sco
         version_ok=version_ok,
         reason="; ".join(reasons),
     )
+
+
+def verify(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> Score | None:
+    """The score of a track fetched by a known id if the tags agree with it, else None.
+
+    The id already says which track it is, so the check is for ids that belong to another
+    track (copied, mistyped, stale): the title must be the same (`min_name`), and so must the
+    artists when the tags name any (`min_artists`), and the version must be an acceptable
+    stand-in. A title read from a file name may run name and version together
+    ("Night Umbik Remix"): then the whole title is compared with the candidate's name and
+    mix. Tags that name no artist do not disagree with any, so they score 100 there.
+    """
+    result = score(prepared, candidate, rules)
+    local = prepared.side
+    as_searched = result.name >= rules.min_name and result.version_ok
+    name, mix = result.name, result.mix
+    if not as_searched:
+        name = name_similarity(
+            _whole(local.normalized), _whole(_candidate_side(candidate).normalized), rules
+        )
+        if name < rules.min_name:
+            return None
+        mix = 100.0
+    artists = result.artists if local.main else 100.0
+    if artists < rules.min_artists:
+        return None
+    if as_searched and local.main:
+        return result  # what a search would have scored it
+    total = rules.name_weight * name + rules.artists_weight * artists + rules.mix_weight * mix
+    return Score(round(min(100.0, total), 2), round(name, 2), round(artists, 2), round(mix, 2))
+
+
+def _whole(normalized: Normalized) -> str:
+    # Names read "&" as "and", mix names as a space: neither counts here.
+    return " ".join(w for w in f"{normalized.name} {normalized.mix}".split() if w != "and")
 
 
 def rank(

@@ -139,7 +139,7 @@ def test_unknown_playlist_suggests_the_closest(demo: Demo) -> None:
     assert_one_line_error(done, "Sets/Dmeo", "Sets/Demo")
 
 
-def test_entry_without_track_names_its_line(tmp_path: Path) -> None:
+def test_entry_without_track_names_its_line(tmp_path: Path, mock_server: str) -> None:
     lib = write(
         tmp_path / "lib.xml",
         """<?xml version="1.0" encoding="UTF-8"?>
@@ -158,8 +158,18 @@ def test_entry_without_track_names_its_line(tmp_path: Path) -> None:
 </DJ_PLAYLISTS>
 """,
     )
-    done = cratedigger("match", lib, "--playlist", "Set", "--no-progress")
-    assert_one_line_error(done, "lib.xml:10", "99")
+    # A stale entry no longer stops the run (issue 15): one warning line names the file, the
+    # entry's line and its key; the entry is an error row, so the exit code is 1.
+    out = tmp_path / "r.json"
+    done = cratedigger(
+        "match", lib, "--playlist", "Set", "--no-progress", "--no-cache",
+        "--base-url", mock_server, "--out", out,
+    )  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    (warning,) = [line for line in done.stderr.splitlines() if "warning" in line]
+    assert "lib.xml:10" in warning and "'99'" in warning
+    rows = json.loads(out.read_text())
+    assert [(r["rekordbox_id"], r["status"]) for r in rows][1] == ("99", "error")
 
 
 def test_bad_option_value_names_the_option(demo: Demo) -> None:

@@ -177,8 +177,11 @@ class ApiSource:
 
     def detail_request(self, candidate: Candidate) -> Request:
         """GET /v4/catalog/tracks/{id}/."""
-        path = f"/v4/catalog/tracks/{candidate.beatport_id}/"
-        return Request("GET", path, kind="track", auth=True)
+        return self.track_request(candidate.beatport_id)
+
+    def track_request(self, beatport_id: int, slug: str = "") -> Request:
+        """GET /v4/catalog/tracks/{id}/ (the API needs no slug)."""
+        return Request("GET", f"/v4/catalog/tracks/{beatport_id}/", kind="track", auth=True)
 
     def parse(self, request: Request, response: Response) -> list[Candidate]:
         """Candidates of a search answer, or the one track of a detail answer."""

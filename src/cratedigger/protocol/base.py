@@ -25,6 +25,10 @@ class Source(Protocol):
         """The request that fetches the full description of one candidate."""
         ...
 
+    def track_request(self, beatport_id: int, slug: str = "") -> Request:
+        """The request that fetches one track by its id (a detail request, parsed alike)."""
+        ...
+
     def parse(self, request: Request, response: Response) -> list[Candidate]:
         """Candidates in the answer to `request` (a search: many; a detail: one)."""
         ...

@@ -135,8 +135,11 @@ class WebSource:
 
     def detail_request(self, candidate: Candidate) -> Request:
         """GET the candidate's track page."""
-        path = f"/track/{candidate.slug or 'track'}/{candidate.beatport_id}"
-        return Request("GET", path, kind="page")
+        return self.track_request(candidate.beatport_id, candidate.slug)
+
+    def track_request(self, beatport_id: int, slug: str = "") -> Request:
+        """GET /track/{slug}/{id}; the site serves a track under any slug ("track" here)."""
+        return Request("GET", f"/track/{slug or 'track'}/{beatport_id}", kind="page")
 
     def parse(self, request: Request, response: Response) -> list[Candidate]:
         """Candidates of a search page, or the one track of a track page."""

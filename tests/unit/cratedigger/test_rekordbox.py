@@ -162,24 +162,35 @@ def test_a_folder_is_not_a_playlist(library_path: Path) -> None:
 @pytest.mark.parametrize(
     ("broken", "needle", "expected"),
     [
-        ('<TRACK Key="2"/>', '<TRACK Key="99"/>', "points to no track: TrackID '99'"),
+        (
+            '<TRACK Key="2"/>',
+            '<TRACK Key="99"/>',
+            "points to no track in the collection: TrackID '99'",
+        ),
         (
             'Key="file://localhost/Users/dj/Music/Caf%C3%A9%20Song.mp3"',
             'Key="file://localhost/elsewhere.mp3"',
-            "points to no track: Location 'file://localhost/elsewhere.mp3'",
+            "points to no track in the collection: Location 'file://localhost/elsewhere.mp3'",
         ),
     ],
 )
-def test_dangling_entry_names_the_entry_line(
+def test_dangling_entry_is_kept_as_stale_with_a_warning_naming_its_line(
     tmp_path: Path, broken: str, needle: str, expected: str
 ) -> None:
+    # A stale entry does not block the playlist: it stays in its place, out of the
+    # collection, and a warning names the file and the entry's line.
     text = LIBRARY.replace(broken, needle, 1)
     library = read_library(write(tmp_path, text))
-    playlist = "Sets/2024/Warmup" if "99" in needle else "By Location"
-    with pytest.raises(InputError, match=expected) as caught:
-        library.playlist(playlist)
-    assert caught.value.line == line_of(text, needle)
-    assert caught.value.path == str(tmp_path / "lib.xml")
+    name = "Sets/2024/Warmup" if "99" in needle else "By Location"
+    playlist = library.playlist(name)
+    (warning,) = playlist.warnings
+    assert warning.startswith(f"{tmp_path / 'lib.xml'}:{line_of(text, needle)}: entry ")
+    assert warning.endswith(expected)
+    stale = [t for t in playlist.entries if not t.in_collection]
+    assert len(stale) == 1 and len(playlist.entries) == (3 if "99" in needle else 2)
+    key = needle.split('"')[1]
+    assert stale[0].track_id == key and stale[0].name == stale[0].artist == ""
+    assert all(t.in_collection for t in playlist.entries if t is not stale[0])
 
 
 @pytest.mark.parametrize(
