@@ -123,6 +123,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     from cratedigger.run import run_playlist
 
     settings = _settings(args)
+    _check_outputs(args)
     playlist = read_library(args.library).playlist(args.playlist)
     for warning in playlist.warnings:  # stale entries: each becomes an error row
         print(f"cratedigger: warning: {warning}", file=sys.stderr)
@@ -155,6 +156,30 @@ def cmd_match(args: argparse.Namespace) -> int:
         write_back(args.library, [results[i] for i in sorted(results)], args.xml_out)
     print(f"results: {args.out}", file=sys.stderr)
     return EXIT_ERRORS if summary.errors else EXIT_OK
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any request, an output that would overwrite an input or a non-file."""
+    from cratedigger.destinations import Destination, check_destinations
+    from cratedigger.output import journal_path
+
+    out = Destination("--out", args.out)
+    check_destinations([out], [args.library])  # a directory has no journal name: first
+    named = [
+        out,
+        Destination("--out (its journal)", journal_path(args.out)),
+        *(Destination(flag, path) for flag, path in _optional_outputs(args)),
+    ]
+    check_destinations(named, [args.library])
+    if args.xml_out is not None:
+        from cratedigger.rekordbox_write import check_writable
+
+        check_writable(args.library)
+
+
+def _optional_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    wanted = (("--csv", args.csv), ("--xml-out", args.xml_out), ("--metrics", args.metrics))
+    return [(flag, path) for flag, path in wanted if path is not None]
 
 
 def cmd_playlists(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import orjson
 
+from cratedigger.destinations import real_target
 from cratedigger.errors import InputError
 from cratedigger.models import RESULT_FIELDS, MatchResult
 
@@ -52,7 +53,10 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> None:
-    """Like write_bytes_atomic, for content produced piece by piece (never all in memory)."""
+    """Like write_bytes_atomic, for content produced piece by piece (never all in memory).
+
+    A symlink is followed: its target is replaced and the link stays."""
+    path = real_target(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -174,17 +174,37 @@ def _track_tags(data: bytes, display: str, wanted: Mapping[str, MatchResult]) ->
     return pieces
 
 
+_DECLARATION = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def check_writable(source: Path) -> None:
+    """Refuse up front a library that write_back could not copy (it must be UTF-8)."""
+    try:
+        with source.open("rb") as stream:
+            head = stream.read(1024)
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", path=str(source)) from None
+    declared = _DECLARATION.search(head)
+    encoding = declared[1].decode("ascii").lower() if declared else "utf-8"
+    if encoding.replace("-", "") not in ("utf8", "ascii", "usascii"):
+        raise InputError(
+            f"--xml-out: only UTF-8 libraries can be written back, not {encoding}",
+            path=str(source),
+        )
+
+
 def write_back(source: Path, results: Iterable[MatchResult], dest: Path) -> None:
     """Write a copy of `source` whose matched tracks carry Beatport's metadata (atomically)."""
     library = read_library(source)
     wanted: dict[str, MatchResult] = {}
     for result in results:
+        if result.status != "matched":
+            continue  # only matches are written back (a stale entry has no track to tag)
         if result.rekordbox_id not in library.tracks:
             raise InputError(
                 f"a result refers to TrackID {result.rekordbox_id!r}, which the library lacks",
                 path=str(source),
             )
-        if result.status == "matched":
-            wanted[result.rekordbox_id] = result
+        wanted[result.rekordbox_id] = result
     data = source.read_bytes()
     write_bytes_atomic(dest, b"".join(_track_tags(data, str(source), wanted)))

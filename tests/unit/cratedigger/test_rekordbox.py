@@ -382,6 +382,12 @@ def test_write_back_refuses_results_of_another_library(library_path: Path, tmp_p
     assert not (tmp_path / "out.xml").exists()
 
 
+def test_write_back_skips_a_stale_entrys_error_row(library_path: Path, tmp_path: Path) -> None:
+    stale = MatchResult("file:///gone.mp3", "", "", "error", reason="not in the collection")
+    write_back(library_path, [matched("1"), stale], tmp_path / "out.xml")
+    assert (tmp_path / "out.xml").exists()
+
+
 def test_write_back_is_atomic(
     library_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
