@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import orjson
-
 from cratedigger.metrics import MetricsCollector
 from cratedigger.models import MatchResult
 from cratedigger.options import MatchOptions
+from cratedigger.output import read_results
 from cratedigger.quality import Quality, evaluate, evaluate_groups
 from cratedigger.rekordbox import read_library
 from cratedigger.run import run_playlist
@@ -68,7 +67,7 @@ def measure(
     collector = MetricsCollector()
     out = folder / f"results-{source}.json"
     run_playlist(entries, options, mode, out=out, progress=False, collector=collector)
-    results = [MatchResult.from_dict(row) for row in orjson.loads(out.read_bytes())]
+    results = [MatchResult.from_dict(row) for row in read_results(out)]
     truth = {str(e.track_id): e.truth for e in corpus.entries}
     groups = {str(e.track_id): e.pattern for e in corpus.entries}
     by_pattern = evaluate_groups(results, truth, groups)

@@ -18,7 +18,7 @@ from cratedigger.errors import CratediggerError, InputError
 from cratedigger.harness.command import add_bench_command
 from cratedigger.settings import SETTINGS, EffectiveSettings, resolve_settings
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 MATCH_EPILOG = """\
 examples:
@@ -30,7 +30,9 @@ examples:
 Settings come from the command line, then the environment (CRATEDIGGER_MODE,
 CRATEDIGGER_CONCURRENCY, ...), then ./cratedigger.toml or [tool.cratedigger] in
 ./pyproject.toml, then defaults; `cratedigger config` shows the result.
-Exit codes: 0 all tracks done, 1 some tracks ended in error, 2 bad input, 130 interrupted.
+Exit codes: 0 all tracks done, 1 some tracks ended in error, 2 bad input, 3 stopped early
+(the server unreachable for --outage-timeout, or a bot challenge; finish with --resume),
+130 interrupted.
 """
 
 
@@ -85,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep finished tracks of a previous run of --out and do the rest",
     )
+    match.add_argument(
+        "--force",
+        action="store_true",
+        help="with --resume: accept a --out of another playlist or library, keeping only its "
+        "rows that are in this playlist",
+    )
     match.add_argument("--no-progress", action="store_true", help="no progress bar")
     match.set_defaults(handler=cmd_match)
 
@@ -119,6 +127,7 @@ def _settings(args: argparse.Namespace) -> EffectiveSettings:
 def cmd_match(args: argparse.Namespace) -> int:
     from cratedigger.metrics import MetricsCollector
     from cratedigger.options import MatchOptions
+    from cratedigger.output import RunIdentity
     from cratedigger.rekordbox import read_library
     from cratedigger.run import run_playlist
 
@@ -129,6 +138,9 @@ def cmd_match(args: argparse.Namespace) -> int:
         print(f"cratedigger: warning: {warning}", file=sys.stderr)
     options = MatchOptions.from_settings(settings)
     collector = MetricsCollector()
+    identity = RunIdentity.of(args.library, playlist.path, [t.track_id for t in playlist.entries])
+    if args.force and not args.resume:
+        raise InputError("--force only makes sense with --resume")
     summary = run_playlist(
         playlist.entries,
         options,
@@ -138,6 +150,8 @@ def cmd_match(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.no_progress,
         collector=collector,
+        identity=identity,
+        force=args.force,
     )
     print(summary.line(), file=sys.stderr)
     if args.metrics is not None:
@@ -148,11 +162,19 @@ def cmd_match(args: argparse.Namespace) -> int:
     if summary.interrupted:
         print(f"results so far in {args.out}; finish with --resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if summary.halted:
+        print(
+            f"cratedigger: stopped: {summary.halted}; {summary.done} of {summary.total} tracks "
+            f"are done and kept in {args.out}; finish the rest later with the same command "
+            "and --resume",
+            file=sys.stderr,
+        )
+        return EXIT_STOPPED
     if args.xml_out is not None:
         from cratedigger.output import load_resume
         from cratedigger.rekordbox_write import write_back
 
-        results = load_resume(args.out, [t.track_id for t in playlist.entries])
+        results = load_resume(args.out, [t.track_id for t in playlist.entries], identity)
         write_back(args.library, [results[i] for i in sorted(results)], args.xml_out)
     print(f"results: {args.out}", file=sys.stderr)
     return EXIT_ERRORS if summary.errors else EXIT_OK

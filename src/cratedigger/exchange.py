@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import orjson
 
+from cratedigger.breaker import Breaker, Go, Halt, Wait
 from cratedigger.credentials import Credentials, TokenBox
 from cratedigger.errors import ParseError
 from cratedigger.headers import retry_after_seconds
@@ -93,6 +94,7 @@ class Context:
     jitter: Callable[[], float]  # uniform draws in [0, 1) for retry backoff
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     pacer: Pacer = field(default_factory=Pacer)
+    breaker: Breaker = field(default_factory=Breaker)
     caching: bool = False
     collector: Collector | None = None
     credentials: Credentials = field(default_factory=Credentials)
@@ -152,6 +154,18 @@ def obtain_token(ctx: Context) -> Generator[Action, Feedback, Failure | None]:
     return None
 
 
+def _admit(ctx: Context) -> Generator[Action, Feedback, bool | Halt]:
+    """Wait until the circuit lets this request out: whether it is the probe, or the halt."""
+    while True:
+        admission = ctx.breaker.admit(ctx.clock())
+        if isinstance(admission, Go):
+            return admission.probe
+        if isinstance(admission, Halt):
+            return admission
+        assert isinstance(admission, Wait)
+        yield Sleep(admission.seconds)
+
+
 def _pace(ctx: Context) -> Generator[Action, Feedback, None]:
     """Wait for the pacer's slot for one request: as a rule one booking and one sleep."""
     while True:
@@ -170,6 +184,11 @@ def _fetch(
     cost: RequestCost | None = None
     reauthenticated = False
     while True:
+        probe = yield from _admit(ctx)
+        if isinstance(probe, Halt):
+            cost = cost or RequestCost(ctx.clock())
+            _record(ctx, request, track, cost)
+            return Failure(_halt_reason(probe), None, halted=True), b""
         yield from _pace(ctx)
         generation = ctx.tokens.generation
         sent = yield Send(request, _headers(request, ctx))
@@ -181,16 +200,19 @@ def _fetch(
         hint: float | None = None
         if isinstance(outcome, TransportError):
             ctx.pacer.on_transport_error(sent.finished)
-            cost.failures += 1
         else:
             if outcome.status == 429:
-                cost.rate_limited += 1
                 wall = ctx.wall_clock() if ctx.wall_clock is not None else None
                 hint = retry_after_seconds(outcome.headers, wall)
-            elif outcome.status >= 500:
-                cost.failures += 1
             ctx.pacer.on_response(sent.finished, outcome.status, outcome.headers, hint)
             cost.status, cost.size = outcome.status, len(outcome.body)
+        failed = ctx.breaker.policy.failed(outcome)
+        if ctx.breaker.record(sent.finished, failed, probe) and failed:
+            continue  # the server is gone: wait for the circuit, not for this retry budget
+        if isinstance(outcome, TransportError) or outcome.status >= 500:
+            cost.failures += 1
+        elif outcome.status == 429:
+            cost.rate_limited += 1
         decision = _decide(ctx, outcome, cost, reauthenticated, hint)
         if isinstance(decision, Accept) and isinstance(outcome, Response):
             parse_started = ctx.clock()
@@ -219,6 +241,12 @@ def _fetch(
         elif isinstance(decision, GiveUp):
             _record(ctx, request, track, cost)
             return Failure(decision.reason, decision.status), b""
+
+
+def _halt_reason(halt: Halt) -> str:
+    if halt.reason == "outage":
+        return "not attempted: the server was unreachable (the run stopped; --resume retries it)"
+    return f"not attempted: {halt.detail or halt.reason} (the run stopped; --resume retries it)"
 
 
 def _decide(

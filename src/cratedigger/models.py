@@ -93,10 +93,14 @@ class Response:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """A request that failed for good, after the retry policy gave up."""
+    """A request that failed for good, after the retry policy gave up.
+
+    `halted`: it never got its answer because the run was halted (the server unreachable
+    for the outage budget, or a bot challenge); its track is left for `--resume`."""
 
     reason: str
     status: int | None = None
+    halted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

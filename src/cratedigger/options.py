@@ -27,6 +27,7 @@ class MatchOptions:
     concurrency: int = default_of("concurrency")
     timeout: float = default_of("timeout")
     retries: int = default_of("retries")
+    outage_timeout: float = default_of("outage_timeout")
     rate_limit: RateLimit = field(default_factory=lambda: default_of("rate_limit"))
     cache_dir: Path | None = None  # None: no cache (the CLI's default folder needs $HOME)
     cache_ttl: float = default_of("cache_ttl")

@@ -3,12 +3,17 @@
 Every file is written to a temporary sibling, fsynced and renamed over the target, so a
 crash leaves either the old file or the new one, never half of one. While a run is going
 each result is also appended to a journal (`<out>.partial.jsonl`) that `load_resume` reads.
+
+The result JSON says which run it belongs to (`RunIdentity`: the library, the playlist and
+a hash of its entries), and so does the journal's first line: `--resume` refuses to mix the
+results of one playlist into another's file unless forced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -17,6 +22,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,9 +33,12 @@ from cratedigger.errors import InputError
 from cratedigger.models import RESULT_FIELDS, MatchResult
 
 __all__ = [
+    "FORMAT",
     "ResultSink",
+    "RunIdentity",
     "journal_path",
     "load_resume",
+    "read_results",
     "render_csv",
     "render_json",
     "write_bytes_atomic",
@@ -38,8 +47,32 @@ __all__ = [
 ]
 
 Row = Mapping[str, object]
+FORMAT = "cratedigger-results/1"
 _FINISHED = frozenset({"matched", "unmatched"})  # "error" entries are retried on resume
 _STATUSES = frozenset({"matched", "unmatched", "error"})
+
+
+@dataclass(frozen=True, slots=True)
+class RunIdentity:
+    """Which run a result file belongs to: the library, the playlist, its entries (hashed)."""
+
+    library: str = ""  # the library's resolved path
+    playlist: str = ""  # the playlist's path in the Rekordbox tree
+    entries: str = ""  # "sha256:..." of the entries' TrackIDs in playlist order
+
+    @classmethod
+    def of(cls, library: Path | None, playlist: str, entry_ids: Sequence[str]) -> RunIdentity:
+        digest = hashlib.sha256("\n".join(entry_ids).encode("utf-8")).hexdigest()
+        where = str(library.resolve()) if library is not None else ""
+        return cls(where, playlist, f"sha256:{digest}")
+
+    def header(self) -> dict[str, str]:
+        return {"library": self.library, "playlist": self.playlist, "entries": self.entries}
+
+    def describe(self) -> str:
+        playlist = repr(self.playlist) if self.playlist else "an unnamed playlist"
+        library = f" of {self.library}" if self.library else ""
+        return f"{playlist}{library}"
 
 
 def journal_path(out_json: Path) -> Path:
@@ -89,20 +122,22 @@ def _sync_directory(directory: Path) -> None:
 
 
 def _json_fragment(row: Row) -> str:
-    # One list item exactly as json.dumps(rows, indent=2) would render it; JSON strings
-    # hold no raw newlines, so re-indenting line by line is safe.
-    return "  " + json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    # One item of the results list exactly as json.dumps(document, indent=2) would render
+    # it; JSON strings hold no raw newlines, so re-indenting line by line is safe.
+    return "    " + json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n    ")
 
 
-def _json_pieces(fragments: Sequence[str]) -> Iterator[str]:
-    """The result JSON around list items, piece by piece (a checkpoint streams them)."""
+def _json_pieces(fragments: Sequence[str], identity: RunIdentity) -> Iterator[str]:
+    """The result JSON around the rows, piece by piece (a checkpoint streams them)."""
+    head = {"format": FORMAT, **identity.header()}
+    yield json.dumps(head, indent=2, ensure_ascii=False)[:-2] + ',\n  "results": '
     if not fragments:
-        yield "[]\n"
+        yield "[]\n}\n"
         return
     yield "[\n"
     for i, fragment in enumerate(fragments):
         yield ",\n" + fragment if i else fragment
-    yield "\n]\n"
+    yield "\n  ]\n}\n"
 
 
 def _csv_line(row: Row) -> str:
@@ -116,9 +151,9 @@ def _csv_line(row: Row) -> str:
 _CSV_HEADER = ",".join(RESULT_FIELDS) + "\n"
 
 
-def render_json(rows: Sequence[Row]) -> str:
-    """The result JSON: a list of objects, indent=2, UTF-8 as is, trailing newline."""
-    return "".join(_json_pieces([_json_fragment(row) for row in rows]))
+def render_json(rows: Sequence[Row], identity: RunIdentity = RunIdentity()) -> str:
+    """The result JSON: the run's identity and its `results`, indent=2, UTF-8 as is."""
+    return "".join(_json_pieces([_json_fragment(row) for row in rows], identity))
 
 
 def render_csv(rows: Sequence[Row]) -> str:
@@ -126,9 +161,11 @@ def render_csv(rows: Sequence[Row]) -> str:
     return _CSV_HEADER + "".join(_csv_line(row) for row in rows)
 
 
-def write_json_atomic(path: Path, rows: Sequence[Row]) -> None:
+def write_json_atomic(
+    path: Path, rows: Sequence[Row], identity: RunIdentity = RunIdentity()
+) -> None:
     """Write `rows` as the result JSON, atomically."""
-    write_bytes_atomic(path, render_json(rows).encode("utf-8"))
+    write_bytes_atomic(path, render_json(rows, identity).encode("utf-8"))
 
 
 def write_csv_atomic(path: Path, rows: Sequence[Row]) -> None:
@@ -174,8 +211,10 @@ class ResultSink:
         checkpoint_every: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         resume: bool = False,
+        identity: RunIdentity = RunIdentity(),
     ) -> None:
         self.out_json = out_json
+        self.identity = identity
         self.csv = csv
         self.total = total
         self.checkpoint_every = checkpoint_every
@@ -186,8 +225,15 @@ class ResultSink:
         self._journal_path = journal_path(out_json)
         if resume:
             _trim_torn_tail(self._journal_path)
+        # Resuming appends to the journal, unless it is another run's (--force): the caller
+        # adds back every finished result at once, so starting that journal over loses none.
+        found = _journal_identity(self._journal_path) if resume else None
+        fresh = not resume or (found is not None and found != identity)
         try:
-            self._journal: BinaryIO | None = self._journal_path.open("ab" if resume else "wb")
+            self._journal: BinaryIO | None = self._journal_path.open("wb" if fresh else "ab")
+            if self._journal.tell() == 0:
+                self._journal.write(orjson.dumps({"run": identity.header()}) + b"\n")
+                self._journal.flush()
         except OSError as exc:
             raise InputError(
                 f"cannot write: {exc.strerror or exc}", path=str(self._journal_path)
@@ -235,7 +281,7 @@ class ResultSink:
         # Streamed, fragment by fragment: a checkpoint of a 10,000-track run must not hold
         # a second copy of every result in memory.
         order = sorted(self._json)
-        pieces = _json_pieces([self._json[i] for i in order])
+        pieces = _json_pieces([self._json[i] for i in order], self.identity)
         write_chunks_atomic(self.out_json, (piece.encode("utf-8") for piece in pieces))
         if self.csv is not None:
             lines = (self._csv[i].encode("utf-8") for i in order)
@@ -253,10 +299,12 @@ def _result(row: object, where: str, display: str, line: int | None = None) -> M
     return MatchResult.from_dict(row)
 
 
-def _from_json(out_json: Path, entry_ids: Sequence[str]) -> dict[int, MatchResult]:
+def _from_json(
+    out_json: Path, entry_ids: Sequence[str], identity: RunIdentity, force: bool
+) -> dict[int, MatchResult]:
     display = str(out_json)
     try:
-        rows = json.loads(out_json.read_text(encoding="utf-8"))
+        document = json.loads(out_json.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except json.JSONDecodeError as exc:
@@ -265,26 +313,69 @@ def _from_json(out_json: Path, entry_ids: Sequence[str]) -> dict[int, MatchResul
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read previous results: {exc}", path=display) from None
-    if not isinstance(rows, list):
-        raise InputError("previous results are not a JSON list", path=display)
+    if isinstance(document, list):  # written before the files said which run they are
+        found, rows = None, document
+    elif isinstance(document, dict) and isinstance(document.get("results"), list):
+        found, rows = _identity(document), document["results"]
+    else:
+        raise InputError("previous results are not a cratedigger result file", path=display)
+    _same_run(found, identity, display, force)
     # The file holds finished entries in playlist order, so the k-th row for a TrackID is
     # the k-th occurrence of that TrackID in the playlist.
     positions: dict[str, list[int]] = {}
     for index, track_id in enumerate(entry_ids):
         positions.setdefault(track_id, []).append(index)
     used: dict[str, int] = {}
-    found: dict[int, MatchResult] = {}
+    found_rows: dict[int, MatchResult] = {}
     for number, row in enumerate(rows, 1):
         result = _result(row, f"entry {number}", display)
         occurrence = used.get(result.rekordbox_id, 0)
         used[result.rekordbox_id] = occurrence + 1
         slots = positions.get(result.rekordbox_id, [])
         if occurrence < len(slots):
-            found[slots[occurrence]] = result
-    return found
+            found_rows[slots[occurrence]] = result
+    return found_rows
 
 
-def _from_journal(path: Path, entry_ids: Sequence[str]) -> dict[int, MatchResult]:
+def _identity(header: Mapping[str, object]) -> RunIdentity:
+    def text(key: str) -> str:
+        value = header.get(key)
+        return value if isinstance(value, str) else ""
+
+    return RunIdentity(text("library"), text("playlist"), text("entries"))
+
+
+def _journal_identity(path: Path) -> RunIdentity | None:
+    """The run a journal belongs to (its first line), or None if it has none or is absent."""
+    try:
+        with path.open("rb") as stream:
+            first = stream.readline()
+        header = json.loads(first)
+    except (OSError, ValueError):
+        return None
+    run = header.get("run") if isinstance(header, dict) else None
+    return _identity(run) if isinstance(run, dict) else None
+
+
+def _same_run(found: RunIdentity | None, wanted: RunIdentity, display: str, force: bool) -> None:
+    """Refuse to resume another run's results (a playlist, a library, or entries that differ)."""
+    if force or found == wanted:
+        return
+    if found is None:
+        what = "results that do not say which playlist they belong to (an older cratedigger)"
+    else:
+        changed = "" if found.describe() != wanted.describe() else ", whose entries have changed"
+        what = f"the results of playlist {found.describe()}{changed}"
+    raise InputError(
+        f"--resume: this file holds {what}, not of playlist {wanted.describe()}; "
+        "choose another --out, or add --force to keep only its rows that are in this playlist",
+        path=display,
+    )
+
+
+def _from_journal(
+    path: Path, entry_ids: Sequence[str], identity: RunIdentity, force: bool
+) -> dict[int, MatchResult]:
     display = str(path)
     try:
         lines = path.read_bytes().split(b"\n")
@@ -292,9 +383,10 @@ def _from_journal(path: Path, entry_ids: Sequence[str]) -> dict[int, MatchResult
         return {}
     except OSError as exc:
         raise InputError(f"cannot read the journal: {exc.strerror}", path=display) from None
+    _same_run(_journal_identity(path), identity, display, force)
     found: dict[int, MatchResult] = {}
     for number, raw in enumerate(lines, 1):
-        if not raw.strip():
+        if not raw.strip() or (number == 1 and raw.startswith(b'{"run"')):
             continue
         try:
             row = json.loads(raw)
@@ -312,11 +404,28 @@ def _from_journal(path: Path, entry_ids: Sequence[str]) -> dict[int, MatchResult
     return found
 
 
-def load_resume(out_json: Path, entry_ids: Sequence[str]) -> dict[int, MatchResult]:
+def load_resume(
+    out_json: Path,
+    entry_ids: Sequence[str],
+    identity: RunIdentity | None = None,
+    *,
+    force: bool = False,
+) -> dict[int, MatchResult]:
     """Finished entries (matched or unmatched) of a previous run, by playlist index.
 
-    Reads the result JSON and the journal; the journal wins for entries in both.
+    Reads the result JSON and the journal; the journal wins for entries in both. Either
+    belonging to another run than `identity` is refused with an InputError, unless `force`
+    (or no `identity` is given: then nothing is checked).
     """
-    found = _from_json(out_json, entry_ids)
-    found.update(_from_journal(journal_path(out_json), entry_ids))
+    unchecked = force or identity is None
+    wanted = identity or RunIdentity()
+    found = _from_json(out_json, entry_ids, wanted, unchecked)
+    found.update(_from_journal(journal_path(out_json), entry_ids, wanted, unchecked))
     return {index: found[index] for index in sorted(found) if found[index].status in _FINISHED}
+
+
+def read_results(path: Path) -> list[dict[str, object]]:
+    """The rows of a result JSON file (for scripts and tests)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    rows: list[dict[str, object]] = document["results"] if isinstance(document, dict) else document
+    return rows

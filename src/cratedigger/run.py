@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
+
+from cratedigger.breaker import Halt
 
 # The drivers are imported here, not when a run starts: their libraries' import time must
 # not be counted in a run's CPU time (the CLI imports this module only for `match`).
@@ -26,7 +29,7 @@ from cratedigger.drivers.threads import match_playlist_threaded
 from cratedigger.metrics import MetricsCollector
 from cratedigger.models import LocalTrack, MatchResult
 from cratedigger.options import MatchOptions
-from cratedigger.output import ResultSink, load_resume
+from cratedigger.output import ResultSink, RunIdentity, load_resume
 from cratedigger.resources import ResourceMeter, Usage
 from cratedigger.settings import MODES, Mode
 
@@ -48,13 +51,14 @@ class RunSummary:
     cache_misses: int
     rate_limited: int
     rate_limit_wait: float  # seconds the whole client was paused by Retry-After
+    halted: str | None = None  # why the run stopped before its end (server gone, challenge)
 
     @property
     def done(self) -> int:
         return self.matched + self.unmatched + self.errors
 
     def line(self) -> str:
-        state = "interrupted" if self.interrupted else "done"
+        state = "interrupted" if self.interrupted else "stopped" if self.halted else "done"
         return (
             f"{state}: {self.done}/{self.total} tracks ({self.resumed} resumed), "
             f"{self.matched} matched, {self.unmatched} unmatched, {self.errors} errors; "
@@ -92,10 +96,18 @@ def run_playlist(
     progress: bool = True,
     collector: MetricsCollector | None = None,
     on_result: ResultCallback | None = None,
+    identity: RunIdentity | None = None,
+    force: bool = False,
 ) -> RunSummary:
-    """Match `entries`, writing results as they come; safe to interrupt and `resume`."""
-    finished = load_resume(out, [t.track_id for t in entries]) if resume else {}
-    sink = ResultSink(out, csv=csv, total=len(entries), resume=resume)
+    """Match `entries`, writing results as they come; safe to interrupt and `resume`.
+
+    `identity` names the run in the result files (default: an unnamed playlist of these
+    entries); `resume` refuses another run's files unless `force`.
+    """
+    ids = [t.track_id for t in entries]
+    identity = identity or RunIdentity.of(None, "", ids)
+    finished = load_resume(out, ids, identity, force=force) if resume else {}
+    sink = ResultSink(out, csv=csv, total=len(entries), resume=resume, identity=identity)
     bar = tqdm(
         total=len(entries),
         initial=len(finished),
@@ -128,6 +140,7 @@ def run_playlist(
         session.close()
     ctx, cache = session.ctx, session.cache
     assert meter.usage is not None
+    halted = _halt_message(ctx.breaker.halted, options.url)
     counts = tally.counts
     return RunSummary(
         mode=mode,
@@ -145,7 +158,18 @@ def run_playlist(
         cache_misses=cache.misses if cache is not None else 0,
         rate_limited=ctx.pacer.rate_limited,
         rate_limit_wait=ctx.pacer.pause_time,
+        halted=halted,
     )
+
+
+def _halt_message(halt: Halt | None, url: str) -> str | None:
+    if halt is None:
+        return None
+    if halt.reason != "outage":
+        return halt.detail or halt.reason
+    down = time.monotonic() - halt.since
+    since = time.strftime("%H:%M:%S", time.localtime(time.time() - down))
+    return f"the server at {url} has been unreachable since {since} ({down:.0f} s)"
 
 
 def _dispatch(

@@ -146,11 +146,6 @@ def _const(value: object) -> Default:
     return lambda _resolved, _env: value
 
 
-def _default_rate_limit(resolved: Mapping[str, object], _env: Mapping[str, str]) -> RateLimit:
-    # Async sends many requests at once, so it learns the server's limit unless told otherwise.
-    return RateLimit("auto") if resolved.get("mode") == "async" else RateLimit("off")
-
-
 def _default_cache_dir(_resolved: Mapping[str, object], env: Mapping[str, str]) -> Path:
     xdg = env.get("XDG_CACHE_HOME", "")
     if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative values
@@ -213,10 +208,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "rate_limit",
         _rate_limit,
-        _default_rate_limit,
+        _const(RateLimit("auto")),
         "CRATEDIGGER_RATE_LIMIT",
-        "client rate: auto (learn the server's limit), off, or e.g. 20/s "
-        "(default: auto for async, off otherwise)",
+        "client rate: auto (adopt or learn the server's limit), off, or e.g. 20/s (default: auto)",
         "R",
     ),
     Setting(
@@ -234,6 +228,15 @@ SETTINGS: tuple[Setting, ...] = (
         "CRATEDIGGER_RETRIES",
         "retries on timeouts, resets and 5xx (default: 4)",
         "N",
+    ),
+    Setting(
+        "outage_timeout",
+        _seconds(allow_zero=False),
+        _const(30.0),
+        "CRATEDIGGER_OUTAGE_TIMEOUT",
+        "stop the run cleanly (exit 3; finish with --resume) when the server has been "
+        "unreachable this long (default: 30)",
+        "SECONDS",
     ),
     Setting(
         "base_url",
@@ -312,6 +315,7 @@ class EffectiveSettings:
     rate_limit: RateLimit
     timeout: float
     retries: int
+    outage_timeout: float
     base_url: str | None
     cache_dir: Path
     cache_ttl: float

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from cratedigger.models import RESULT_FIELDS
+from cratedigger.output import read_results
 from mockserver.catalog import Catalog
 from tests.integration.playlists import Demo, make_demo
 
@@ -63,7 +64,7 @@ def test_match_writes_json_csv_xml_and_metrics(
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    rows = json.loads(out.read_text(encoding="utf-8"))
+    rows = read_results(out)
     assert [r["rekordbox_id"] for r in rows] == [t.track_id for t in demo.entries]
     assert all(tuple(r) == RESULT_FIELDS for r in rows)
     with table.open(newline="", encoding="utf-8") as handle:
@@ -168,7 +169,7 @@ def test_entry_without_track_names_its_line(tmp_path: Path, mock_server: str) ->
     assert done.returncode == 1 and "Traceback" not in done.stderr
     (warning,) = [line for line in done.stderr.splitlines() if "warning" in line]
     assert "lib.xml:10" in warning and "'99'" in warning
-    rows = json.loads(out.read_text())
+    rows = read_results(out)
     assert [(r["rekordbox_id"], r["status"]) for r in rows][1] == ("99", "error")
 
 

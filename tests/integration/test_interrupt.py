@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cratedigger.options import MatchOptions
-from cratedigger.output import journal_path
+from cratedigger.output import RunIdentity, journal_path, read_results
 from cratedigger.run import run_playlist
 from mockserver.catalog import Catalog
 from tests.integration.conftest import ServerFactory
@@ -85,24 +84,30 @@ def test_interrupted_run_resumes_to_the_clean_result(
 ) -> None:
     server = mock_server_factory(latency="fixed:15ms")
     clean = tmp_path / "clean.json"
+    ids = [t.track_id for t in demo.entries]
     run_playlist(
-        demo.entries, MatchOptions(base_url=server.base_url), "sync", out=clean, progress=False
+        demo.entries,
+        MatchOptions(base_url=server.base_url),
+        "sync",
+        out=clean,
+        progress=False,
+        identity=RunIdentity.of(demo.xml, demo.playlist, ids),  # as the CLI names its run
     )
 
     out = tmp_path / "results.json"
     proc = match(demo, server.base_url, out, mode)
-    wait_for_lines(journal_path(out), 15, proc)
+    wait_for_lines(journal_path(out), 1 + 15, proc)  # the run header, then 15 results
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     if sig == signal.SIGKILL:
         # No chance to write: the journal (flushed per track) is what survives.
         assert proc.returncode == -signal.SIGKILL
-        partial = json.loads(out.read_text(encoding="utf-8")) if out.exists() else []
+        partial = read_results(out) if out.exists() else []
     else:
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr and "Unclosed" not in stderr
         assert "destroyed" not in stderr
-        partial = json.loads(out.read_text(encoding="utf-8"))  # a valid file, in playlist order
+        partial = read_results(out)  # a valid file, in playlist order
         assert 15 <= len(partial) < len(demo.entries)
     order = {t.track_id: i for i, t in enumerate(demo.entries)}
     positions = [order[row["rekordbox_id"]] for row in partial]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 import pytest
 
 from cratedigger.models import MatchResult
 from cratedigger.options import MatchOptions
+from cratedigger.output import read_results
 from cratedigger.quality import evaluate
 from cratedigger.run import run_playlist
 from mockserver.catalog import Catalog
@@ -26,7 +26,7 @@ def test_precision_and_recall_on_500_tracks(
     summary = run_playlist(demo.entries, options, "async", out=out, progress=False)
     assert summary.done == 500 and summary.errors == 0
 
-    results = [MatchResult.from_dict(row) for row in orjson.loads(out.read_bytes())]
+    results = [MatchResult.from_dict(row) for row in read_results(out)]
     quality = evaluate(results, demo.truth)
     print(f"{source}: {quality.line()}")
     assert quality.on_beatport == 450

@@ -6,7 +6,6 @@ so "refused before the first request" is checked on the server's side too.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from cratedigger.output import read_results
 from mockserver.catalog import Catalog
 from tests.integration.playlists import Demo, make_demo
 from tests.integration.test_cli_match import cratedigger
@@ -139,4 +139,34 @@ def test_a_symlinked_output_is_written_at_its_target_and_the_link_stays(
     code, err = match(library, demo, mock_server, "--out", link)
     assert code == 0, err
     assert link.is_symlink() and os.readlink(link) == target.name
-    assert len(json.loads(target.read_text(encoding="utf-8"))) == len(demo.entries)
+    assert len(read_results(target)) == len(demo.entries)
+
+
+def test_resume_refuses_the_results_file_of_another_playlist(
+    library: Path, demo: Demo, mock_server: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "warmup.json"
+    code, err = match(library, demo, mock_server, "--out", out)
+    assert code == 0, err
+    before = out.read_bytes()
+    name = demo.playlist.rsplit("/", 1)[-1]
+    other = library.with_name("other.xml")
+    other.write_text(
+        library.read_text(encoding="utf-8").replace(f'Name="{name}"', 'Name="Peak Time"'),
+        encoding="utf-8",
+    )
+    other_playlist = demo.playlist.rsplit("/", 1)[0] + "/Peak Time"
+    done = cratedigger(
+        "match", other, "--playlist", other_playlist, "--base-url", mock_server,
+        "--no-cache", "--no-progress", "--out", out, "--resume",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"playlist '{demo.playlist}'" in done.stderr and "--force" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert out.read_bytes() == before  # nothing dropped
+    forced = cratedigger(
+        "match", other, "--playlist", other_playlist, "--base-url", mock_server,
+        "--no-cache", "--no-progress", "--out", out, "--resume", "--force",
+    )  # fmt: skip
+    assert forced.returncode == 0, forced.stderr
+    assert len(read_results(out)) == len(demo.entries)

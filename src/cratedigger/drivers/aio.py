@@ -14,7 +14,8 @@ from typing import Any, TypeVar, Unpack
 import aiohttp
 
 from cratedigger.drivers.aiohttp_transport import AiohttpTransport
-from cratedigger.drivers.base import Batch, PlaylistRun, RunArgs
+from cratedigger.drivers.base import PlaylistRun, RunArgs
+from cratedigger.drivers.job import Batch
 from cratedigger.exchange import Send, Sleep
 from cratedigger.metrics import Collector
 from cratedigger.models import LocalTrack, MatchResult
@@ -69,10 +70,9 @@ async def match_playlist_async(
         async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
             driver = AsyncDriver(run, AiohttpTransport(run, session))
             if run.proceed(await driver.drive(run.authentication())):
-                queue = iter(run.pending)
 
                 async def worker() -> None:
-                    for index in queue:  # a shared iterator: each index is taken once
+                    while (index := run.take()) is not None:  # each index is taken once
                         await driver.drive(run.job(index))
 
                 async with asyncio.TaskGroup() as group:

@@ -8,29 +8,21 @@ metrics and the clean-up live here.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TypedDict, Unpack
 
+from cratedigger.drivers.job import Job, track_job
 from cratedigger.drivers.session import Session, open_session
-from cratedigger.exchange import Action, Exchange, Feedback, exchange, obtain_token
-from cratedigger.flow import MatchFlow, match_flow
+from cratedigger.exchange import Action, Feedback, obtain_token
 from cratedigger.metrics import Collector, TrackRecord
-from cratedigger.models import Failure, LocalTrack, MatchResult, Reply, Request
+from cratedigger.models import Failure, LocalTrack, MatchResult
 from cratedigger.options import MatchOptions
 
 ResultCallback = Callable[[int, MatchResult], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Run these exchanges (at once, if the driver can) and send back their replies in order."""
-
-    exchanges: tuple[Exchange, ...]
-
-
-Job = Generator[Batch, list[Reply], MatchResult]
 Authentication = Generator[Action, Feedback, Failure | None]
 
 
@@ -59,6 +51,16 @@ class PlaylistRun:
         self._results: dict[int, MatchResult] = {}
         skip = frozenset(args.get("done", ()))
         self.pending = [i for i in range(len(tracks)) if i not in skip]
+        self._queue = iter(self.pending)
+        self._taking = threading.Lock()
+
+    def take(self) -> int | None:
+        """The next track to start, in playlist order; None when all are taken or the run
+        was halted (the rest are left for --resume). Safe from any thread."""
+        with self._taking:
+            if self.ctx.breaker.halted is not None:
+                return None
+            return next(self._queue, None)
 
     def __enter__(self) -> PlaylistRun:
         return self
@@ -79,21 +81,21 @@ class PlaylistRun:
         """After authentication: True to go on; else every pending track ends in the refusal."""
         if refused is None:
             return True
+        if refused.halted:
+            return False  # the server was gone: nothing to write, --resume starts over
         for i in self.pending:
             track, now = self.tracks[i], self.ctx.clock()
             self.finish(i, MatchResult.failed(track, refused.reason), now)
         return False
 
     def job(self, index: int) -> Job:
-        """Match one track: its flow's batches of requests, each request's exchange."""
+        """Match one track, then record it (unless the run halted under it)."""
         started = self.ctx.clock()
-        flow = match_flow(self.tracks[index], self.ctx.source, self.options.rules)
-        step = _step(flow, None)
-        while isinstance(step, list):
-            replies = yield Batch(tuple(exchange(r, self.ctx, index) for r in step))
-            step = _step(flow, replies)
-        self.finish(index, step, started)
-        return step
+        result = yield from track_job(self.ctx, self.tracks[index], index, self.options.rules)
+        if result.status == "error" and self.ctx.breaker.halted is not None:
+            return result  # failed because the run halted: not written, --resume retries it
+        self.finish(index, result, started)
+        return result
 
     def finish(self, index: int, result: MatchResult, started: float) -> None:
         """Record a finished track in the metrics, hand it to the caller, keep it if asked."""
@@ -109,11 +111,3 @@ class PlaylistRun:
     def ordered(self) -> list[MatchResult]:
         """The kept results in playlist order."""
         return [self._results[i] for i in sorted(self._results)]
-
-
-def _step(flow: MatchFlow, replies: list[Reply] | None) -> list[Request] | MatchResult:
-    """Start or advance a flow: its next batch of requests, or its result."""
-    try:
-        return flow.send(replies)  # type: ignore[arg-type]  # None starts a generator
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cratedigger.breaker import Breaker, BreakerPolicy
 from cratedigger.credentials import TokenBox
 from cratedigger.exchange import CacheDelete, CacheGet, CachePut, Context
 from cratedigger.metrics import Collector
@@ -67,6 +68,7 @@ def open_session(options: MatchOptions, collector: Collector | None = None) -> S
         jitter=random.Random(options.seed).random,
         policy=RetryPolicy(retries=options.retries),
         pacer=Pacer(options.rate_limit, lock=threading.Lock()),
+        breaker=Breaker(BreakerPolicy(outage_budget=options.outage_timeout), threading.Lock()),
         caching=cache is not None,
         collector=collector,
         credentials=options.credentials,

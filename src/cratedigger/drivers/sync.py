@@ -6,7 +6,8 @@ import time
 from collections.abc import Generator, Sequence
 from typing import Any, TypeVar, Unpack
 
-from cratedigger.drivers.base import Batch, PlaylistRun, RunArgs
+from cratedigger.drivers.base import PlaylistRun, RunArgs
+from cratedigger.drivers.job import Batch
 from cratedigger.drivers.requests_transport import RequestsTransport
 from cratedigger.drivers.session import Session
 from cratedigger.exchange import Send, Sleep
@@ -54,7 +55,7 @@ def match_playlist(
         try:
             driver = SyncDriver(run.session, transport)
             if run.proceed(driver.drive(run.authentication())):
-                for index in run.pending:
+                while (index := run.take()) is not None:
                     driver.drive(run.job(index))
         finally:
             transport.close()

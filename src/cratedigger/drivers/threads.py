@@ -35,17 +35,10 @@ def match_playlist_threaded(
                 current = local.driver = SyncDriver(run.session, transport)
             return current
 
-        indices = iter(run.pending)
-        taking = threading.Lock()
-
         def worker() -> None:
             # A fixed set of workers pulls tracks in playlist order: memory stays flat however
             # long the playlist, and an interrupt leaves the rest for --resume.
-            while not stop.is_set():
-                with taking:
-                    index = next(indices, None)
-                if index is None:
-                    return
+            while not stop.is_set() and (index := run.take()) is not None:
                 driver().drive(run.job(index))
 
         try:

@@ -151,7 +151,7 @@ def _row(
 
 def _differences(reference: bytes, other: bytes) -> int:
     """Entries that differ, ignoring entries that ended in error in `other`."""
-    ref, got = json.loads(reference), json.loads(other)
+    ref, got = json.loads(reference)["results"], json.loads(other)["results"]
     if len(ref) != len(got):
         return max(len(ref), len(got))
     return sum(1 for a, b in zip(ref, got, strict=True) if b["status"] != "error" and a != b)

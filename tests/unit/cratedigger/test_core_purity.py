@@ -37,6 +37,8 @@ CORE_MODULES = (
     "cratedigger.metrics",
     "cratedigger.headers",
     "cratedigger.credentials",
+    "cratedigger.breaker",
+    "cratedigger.drivers.job",
 )
 # What the core must not touch itself even where the module is loaded anyway: disk,
 # compression, locks, clocks and randomness are the shell's, handed in where needed.

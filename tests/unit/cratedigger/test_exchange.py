@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from cratedigger.breaker import Breaker, BreakerPolicy, Halt
 from cratedigger.cache import ResponseCache
 from cratedigger.credentials import Credentials, TokenBox
 from cratedigger.errors import ParseError
@@ -76,8 +77,8 @@ def drive(
 ) -> object:
     """Plays the driver: sleeps advance the fake clock, sends answer from the script, cache
     actions go to `cache`. Header names are lower-cased, as the real drivers do."""
-    action = next(gen)  # type: ignore[call-overload]
     try:
+        action = next(gen)  # type: ignore[call-overload]
         while True:
             if isinstance(action, Sleep):
                 log.append(action)
@@ -135,7 +136,9 @@ def test_retries_transient_failures_then_succeeds() -> None:
 
 
 def test_gives_up_after_retries() -> None:
-    ctx, clock = make_ctx(policy=RetryPolicy(retries=2))
+    # A breaker that never opens: this is the retry policy's own budget at work.
+    never = Breaker(BreakerPolicy(threshold=1000))
+    ctx, clock = make_ctx(policy=RetryPolicy(retries=2), breaker=never)
     reply = drive(exchange(REQ, ctx), [Response(503, b"")] * 3, clock, [])
     assert isinstance(reply, Failure) and reply.status == 503 and "3 attempts" in reply.reason
 
@@ -221,3 +224,48 @@ def test_a_429_during_the_wait_for_a_slot_holds_the_request_back() -> None:
     action = gen.send(None)
     assert isinstance(action, Send)
     gen.close()
+
+
+# -- the circuit breaker, as the exchange uses it ------------------------------------------
+
+
+def test_a_server_that_stays_down_opens_the_circuit_and_halts_after_the_budget() -> None:
+    breaker = Breaker(BreakerPolicy(threshold=3, outage_budget=10.0))
+    ctx, clock = make_ctx(breaker=breaker, policy=RetryPolicy(retries=4))
+    log: list[object] = []
+    down = [TransportError("connection", "refused")] * 100
+    reply = drive(exchange(REQ, ctx), down, clock, log)
+    assert isinstance(reply, Failure) and reply.halted and "unreachable" in reply.reason
+    sends = [a for a in log if isinstance(a, Send)]
+    # 3 attempts open the circuit, then one probe per gap (0.5, 1, 2, 4 s...) until 10 s
+    assert 5 <= len(sends) <= 8
+    assert breaker.halted == Halt("outage", 0.05)  # down since the first failed answer
+    assert clock.now < 10.0 + 5.0 + 0.1
+
+
+def test_a_probe_that_gets_an_answer_closes_the_circuit() -> None:
+    breaker = Breaker(BreakerPolicy(threshold=3))
+    ctx, clock = make_ctx(breaker=breaker, policy=RetryPolicy(retries=4))
+    script: list[Response | TransportError] = [TransportError("connection", "refused")] * 4
+    reply = drive(exchange(REQ, ctx), [*script, Response(200, b"[9]")], clock, [])
+    assert [c.beatport_id for c in reply] == [9]  # type: ignore[union-attr]
+    assert not breaker.open and breaker.halted is None and breaker.openings == 1
+
+
+def test_failures_while_the_circuit_is_open_do_not_spend_the_retry_budget() -> None:
+    ctx, clock = make_ctx(
+        breaker=Breaker(BreakerPolicy(threshold=2)), policy=RetryPolicy(retries=1)
+    )
+    outage: list[Response | TransportError] = [Response(503, b"")] * 6
+    reply = drive(exchange(REQ, ctx), [*outage, Response(200, b"[1]")], clock, [])
+    assert not isinstance(reply, Failure)  # retries=1 alone would have given up at the 2nd
+
+
+def test_a_halted_circuit_sends_nothing_more() -> None:
+    breaker = Breaker()
+    breaker.halt(Halt("challenge", 0.0, "blocked by a bot challenge"))
+    ctx, clock = make_ctx(breaker=breaker)
+    log: list[object] = []
+    reply = drive(exchange(REQ, ctx), [], clock, log)
+    assert isinstance(reply, Failure) and reply.halted and "bot challenge" in reply.reason
+    assert log == []

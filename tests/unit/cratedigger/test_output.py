@@ -20,9 +20,12 @@ import pytest
 from cratedigger.errors import InputError
 from cratedigger.models import RESULT_FIELDS, MatchResult
 from cratedigger.output import (
+    FORMAT,
     ResultSink,
+    RunIdentity,
     journal_path,
     load_resume,
+    read_results,
     render_json,
     write_csv_atomic,
     write_json_atomic,
@@ -48,24 +51,29 @@ class FakeClock:
 
 
 def read_json(path: Path) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))
-    return rows
+    return read_results(path)
 
 
 # --- format ---------------------------------------------------------------------------------
 
 
+IDENTITY = RunIdentity("/music/lib.xml", "Sets/Ünder", "sha256:ab")
+HEAD = {"format": FORMAT, "library": "/music/lib.xml", "playlist": "Sets/Ünder"}
+
+
 def test_json_is_exactly_indent_2_utf8_with_trailing_newline(tmp_path: Path) -> None:
     rows = [result("1").to_dict(), result("2", "unmatched", reason='no "hit"\n').to_dict()]
-    write_json_atomic(tmp_path / "out.json", rows)
-    expected = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    write_json_atomic(tmp_path / "out.json", rows, IDENTITY)
+    document = {**HEAD, "entries": "sha256:ab", "results": rows}
+    expected = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     assert (tmp_path / "out.json").read_bytes() == expected.encode("utf-8")
     assert list(read_json(tmp_path / "out.json")[0]) == list(RESULT_FIELDS)
     assert "Ärtist" in (tmp_path / "out.json").read_text(encoding="utf-8")
 
 
-def test_empty_json_is_an_empty_list() -> None:
-    assert render_json([]) == "[]\n"
+def test_empty_json_has_an_empty_results_list() -> None:
+    document = {**HEAD, "entries": "sha256:ab", "results": []}
+    assert render_json([], IDENTITY) == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_csv_has_result_fields_and_empty_cells_for_none(tmp_path: Path) -> None:
@@ -144,7 +152,8 @@ def test_sink_checkpoints_by_the_clock_and_holds_only_finished_entries(tmp_path:
     sink.add(1, result("b"))
     assert not out.exists()  # not yet time to checkpoint
     journal = journal_path(out).read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line)["index"] for line in journal] == [3, 1]  # journaled at once
+    assert json.loads(journal[0]) == {"run": RunIdentity().header()}  # which run it is
+    assert [json.loads(line)["index"] for line in journal[1:]] == [3, 1]  # journaled at once
 
     clock.now += 0.1
     sink.add(0, result("a"))
@@ -235,7 +244,7 @@ def test_result_json_of_the_wrong_shape_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="entry 1 is not a match result"):
         load_resume(out, ["a"])
     out.write_text('{"rekordbox_id": "a"}')
-    with pytest.raises(InputError, match="not a JSON list"):
+    with pytest.raises(InputError, match="not a cratedigger result file"):
         load_resume(out, ["a"])
 
 
@@ -295,7 +304,7 @@ def test_a_fresh_sink_starts_a_new_journal(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     journal_path(out).write_text(json.dumps({"index": 0, **result("a").to_dict()}) + "\n")
     sink = ResultSink(out, csv=None, total=1)
-    assert journal_path(out).read_text() == ""
+    assert journal_path(out).read_text() == '{"run":{"library":"","playlist":"","entries":""}}\n'
     sink.close(complete=True)
     assert read_json(out) == []
 
@@ -315,3 +324,50 @@ def test_sink_memory_grows_with_the_results_only(tmp_path: Path) -> None:
     sink.close(complete=True)
     rendered = out.stat().st_size + (tmp_path / "out.csv").stat().st_size
     assert held < 2 * rendered  # the rendered rows plus dict overhead, nothing per-add beyond
+
+
+# --- resume only what belongs together --------------------------------------------------------
+
+MINE = RunIdentity.of(None, "Sets/Warmup", ["a", "b"])
+
+
+def test_resume_refuses_the_results_of_another_playlist(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    other = RunIdentity.of(None, "Sets/Peak", ["a", "b"])
+    write_json_atomic(out, [result("a").to_dict()], other)
+    with pytest.raises(InputError, match=r"playlist 'Sets/Peak'.*not of playlist 'Sets/Warmup'"):
+        load_resume(out, ["a", "b"], MINE)
+    assert load_resume(out, ["a", "b"], MINE, force=True) == {0: result("a")}
+
+
+def test_resume_refuses_a_playlist_whose_entries_changed(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    write_json_atomic(out, [], RunIdentity.of(None, "Sets/Warmup", ["a", "b", "c"]))
+    with pytest.raises(InputError, match="whose entries have changed"):
+        load_resume(out, ["a", "b"], MINE)
+
+
+def test_resume_refuses_another_runs_journal_and_a_file_that_says_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    sink = ResultSink(out, csv=None, total=2, identity=RunIdentity.of(None, "Other", ["a"]))
+    sink.add(0, result("a"))
+    with pytest.raises(InputError, match=r"out\.json\.partial\.jsonl: --resume"):
+        load_resume(out, ["a", "b"], MINE)
+    sink.close(complete=False)
+    out.unlink()
+    journal_path(out).unlink()
+    out.write_text(json.dumps([result("a").to_dict()]))  # a results list from before
+    with pytest.raises(InputError, match="do not say which playlist"):
+        load_resume(out, ["a", "b"], MINE)
+    assert load_resume(out, ["a", "b"], MINE, force=True) == {0: result("a")}
+
+
+def test_a_forced_resume_starts_the_journal_over_under_this_run(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    first = ResultSink(out, csv=None, total=1, identity=RunIdentity.of(None, "Other", ["a"]))
+    first.add(0, result("a"))
+    first.close(complete=False)
+    again = ResultSink(out, csv=None, total=2, resume=True, identity=MINE)
+    again.add(0, result("a"))
+    again.close(complete=False)
+    assert load_resume(out, ["a", "b"], MINE) == {0: result("a")}  # no --force needed now

@@ -25,7 +25,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.mode == "sync"
     assert settings.source == "api"
     assert settings.concurrency == 16
-    assert settings.rate_limit == RateLimit("off")
+    assert settings.rate_limit == RateLimit("auto")
     assert settings.timeout == 10.0
     assert settings.retries == 4
     assert settings.base_url is None
@@ -36,9 +36,10 @@ def test_defaults(tmp_path: Path) -> None:
     assert {settings.origin(s.name) for s in SETTINGS} == {"default"}
 
 
-def test_rate_limit_defaults_to_auto_for_async_only(tmp_path: Path) -> None:
+def test_rate_limit_defaults_to_auto_in_every_mode(tmp_path: Path) -> None:
     assert resolve(tmp_path, CRATEDIGGER_MODE="async").rate_limit == RateLimit("auto")
-    assert resolve(tmp_path, {"mode": "threads"}).rate_limit == RateLimit("off")
+    assert resolve(tmp_path, {"mode": "threads"}).rate_limit == RateLimit("auto")
+    assert resolve(tmp_path, {"mode": "sync"}).rate_limit == RateLimit("auto")
     explicit = resolve(tmp_path, {"mode": "async", "rate_limit": "off"})
     assert (explicit.rate_limit, explicit.origin("rate_limit")) == (RateLimit("off"), "cli")
 
@@ -63,6 +64,8 @@ LAYERS: dict[str, tuple[tuple[object, object], tuple[str, object], tuple[object,
     ),
     "timeout": ((2.5, 2.5), ("3", 3.0), (4.0, 4.0)),
     "retries": ((0, 0), ("1", 1), (2, 2)),
+    "outage_timeout": ((5, 5.0), ("7.5", 7.5), (60, 60.0)),
+    "client_id": (("mine", "mine"), ("env-id", "env-id"), ("cli-id", "cli-id")),
     "base_url": (
         ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
         ("http://mock:1", "http://mock:1"),
