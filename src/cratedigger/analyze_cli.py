@@ -14,11 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from cratedigger.analyzer import FALLBACK, RULES, analyze, load_metrics_from_json
-from cratedigger.report import (
-    compare_runs,
-    generate_async_io_analysis_report,
-    generate_comparison_report,
-)
 
 __all__ = ["add_analyze_command", "cmd_analyze"]
 
@@ -65,6 +60,8 @@ def add_analyze_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Print the report (or the JSON verdict) for one or two metrics files; exit code 0."""
+    from cratedigger.report import generate_async_io_analysis_report, generate_comparison_report
+
     first = load_metrics_from_json(args.metrics)
     second = load_metrics_from_json(args.other) if args.other is not None else None
     if args.json:
@@ -85,6 +82,8 @@ def _rules_text() -> str:
 def _as_json(
     args: argparse.Namespace, first: dict[str, Any], second: dict[str, Any] | None
 ) -> dict[str, Any]:
+    from cratedigger.report import compare_runs
+
     verdict = {"file": str(args.metrics)} | analyze(first).to_json()
     if second is None:
         return verdict

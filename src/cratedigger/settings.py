@@ -8,10 +8,8 @@ secret) are deliberately not file material and never printed.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -367,6 +365,8 @@ class _FileLayer:
 
 
 def _load_toml(path: Path, display: str) -> dict[str, Any]:
+    import tomllib  # only when there is a settings file to read
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -411,6 +411,8 @@ def _check_keys(layer: _FileLayer) -> None:
                 key, f"{what} do not belong in a settings file; use {setting.flag} or {setting.env}"
             )
         if key not in _BY_NAME:
+            import difflib  # only to suggest a name for a typo
+
             close = difflib.get_close_matches(key, list(_BY_NAME), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             known = ", ".join(_BY_NAME)

@@ -7,8 +7,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from cratedigger.harness.scenarios import builtin_scenarios, load_scenario
-
 EPILOG = """\
 examples:
   cratedigger bench                       # the quick scenario (about a minute)
@@ -53,6 +51,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         write_results,
     )
     from cratedigger.harness.plots import write_plots
+    from cratedigger.harness.scenarios import builtin_scenarios, load_scenario
 
     if args.list:
         for name, scenario in builtin_scenarios().items():
