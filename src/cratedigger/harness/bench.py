@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from cratedigger.errors import CratediggerError
 from cratedigger.harness.bounds import bounds, efficiency
 from cratedigger.harness.mockproc import MockProcess
 from cratedigger.harness.scenarios import Case, Scenario
+from cratedigger.harness.stats import estimate, paired_ratio
 
 PLAYLIST_SEED = 2026
 CATALOG_SEED = 1
@@ -88,23 +90,60 @@ def match_command(
 
 
 def _run_mode(
-    case: Case, mode: str, xml: Path, mock: MockProcess, work: Path, metrics_dir: Path
+    case: Case,
+    mode: str,
+    xml: Path,
+    mock: MockProcess,
+    work: Path,
+    metrics_path: Path,
 ) -> tuple[dict[str, Any], bytes]:
     out = work / f"{case.name}-{mode}.json"
-    metrics_path = metrics_dir / f"{case.name}-{mode}.json"
     mock.admin("POST", "reset")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRATEDIGGER_", "BEATPORT_"))}
     command = match_command(case, mode, xml, mock.base_url, out, metrics_path)
+    machine_before, mock_before = psutil.cpu_times(), mock.cpu_seconds()
     done = subprocess.run(
         command, capture_output=True, text=True, cwd=work, env=env, check=False, timeout=3600
     )
+    mock_cpu, machine_after = mock.cpu_seconds() - mock_before, psutil.cpu_times()
     if done.returncode not in (0, 1):
         raise CratediggerError(
             f"{shlex.join(command[2:])} failed ({done.returncode}): {done.stderr.strip()[-500:]}"
         )
     server = mock.admin("GET", "stats")
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    return _row(case, mode, metrics, server, metrics_path), out.read_bytes()
+    row = _row(case, mode, metrics, server, metrics_path)
+    row.update(_load(row, mock_cpu, _busy_share(machine_before, machine_after)))
+    return row, out.read_bytes()
+
+
+MOCK_BUSY = 0.85  # a mock above this share of a core may have been what was measured
+MACHINE_BUSY = 0.90  # all cores above this share: the client was not alone
+
+
+def _busy_share(before: Any, after: Any) -> float:
+    """The share of all cores' time that was busy between two `psutil.cpu_times()`."""
+    total = sum(after) - sum(before)
+    idle = (after.idle - before.idle) + (getattr(after, "iowait", 0) - getattr(before, "iowait", 0))
+    return max(0.0, min(1.0, 1.0 - idle / total)) if total > 0 else 0.0
+
+
+def _load(row: dict[str, Any], mock_cpu: float, machine_busy: float) -> dict[str, Any]:
+    """Who was busy during a run: the mock (share of one core) and the machine (all cores)."""
+    wall, served = float(row["wall_time"]), int(row["server_requests"])
+    mock_share = mock_cpu / wall if wall > 0 else 0.0
+    flags = []
+    if mock_share > MOCK_BUSY:
+        flags.append(f"mock at {mock_share:.0%} of a core")
+    if machine_busy > MACHINE_BUSY:
+        flags.append(f"machine at {machine_busy:.0%}")
+    return {
+        "mock_cpu": mock_cpu,
+        "mock_cpu_per_request_ms": 1000.0 * mock_cpu / served if served else 0.0,
+        "mock_core_share": mock_share,
+        "machine_busy": machine_busy,
+        "flags": flags,
+    }
 
 
 def _row(
@@ -158,15 +197,21 @@ def _differences(reference: bytes, other: bytes) -> int:
 
 
 def run_scenario(
-    scenario: Scenario, results_root: Path, progress: Progress | None = None, command: str = ""
+    scenario: Scenario,
+    results_root: Path,
+    progress: Progress | None = None,
+    command: str = "",
+    repeat: int | None = None,
 ) -> dict[str, Any]:
-    """Run every case and mode of `scenario`; returns the summary (also written by report)."""
+    """Run every case and mode of `scenario` `repeat` times, the modes interleaved round by
+    round; returns the summary (medians, intervals and every sample)."""
+    rounds = repeat or scenario.repeat
     folder = results_root.resolve() / scenario.name  # the runs work in a temporary folder
     metrics_dir = folder / "metrics"
     metrics_dir.mkdir(parents=True, exist_ok=True)
     cases: list[dict[str, Any]] = []
     outputs: dict[tuple[str, str], bytes] = {}
-    sync_walls: dict[tuple[int, str, str], float] = {}  # speedups of cases without sync
+    sync_walls: dict[tuple[int, str, str], list[float]] = {}  # for cases without sync
     with (
         tempfile.TemporaryDirectory(prefix="cratedigger-bench-") as tmp,
         MockProcess(seed=CATALOG_SEED, catalog_size=CATALOG_SIZE) as mock,
@@ -177,40 +222,88 @@ def run_scenario(
             mock.configure(
                 latency=case.latency_spec, rate_limit=case.rate_limit_spec, faults=case.faults
             )
-            runs = []
-            for mode in case.modes:
-                if progress is not None:
-                    progress(f"{case.name} {mode}")
-                row, result = _run_mode(case, mode, xml, mock, work, metrics_dir)
-                outputs[(case.name, mode)] = result
-                runs.append(row)
+            samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in case.modes}
+            stable: dict[str, bool] = dict.fromkeys(case.modes, True)
+            for round_ in range(rounds):
+                # Each round starts with the next mode: none always runs first or last.
+                shift = round_ % len(case.modes)
+                for mode in case.modes[shift:] + case.modes[:shift]:
+                    if progress is not None:
+                        progress(f"{case.name} {mode} ({round_ + 1}/{rounds})")
+                    suffix = f"-{round_ + 1}" if rounds > 1 else ""
+                    metrics_path = metrics_dir / f"{case.name}-{mode}{suffix}.json"
+                    row, result = _run_mode(case, mode, xml, mock, work, metrics_path)
+                    samples[mode].append(row)
+                    first = outputs.setdefault((case.name, mode), result)
+                    stable[mode] = stable[mode] and first == result
+            runs = [_aggregate(mode, samples[mode], stable[mode]) for mode in case.modes]
             key = (case.tracks, case.source, case.latency_spec)
-            for row in runs:
-                if row["mode"] == "sync":
-                    sync_walls[key] = float(row["wall_time"])
-            cases.append(_case_summary(scenario, case, runs, outputs, sync_walls.get(key)))
+            if "sync" in samples:
+                sync_walls[key] = [float(r["wall_time"]) for r in samples["sync"]]
+            cases.append(_case_summary(scenario, case, runs, samples, outputs, sync_walls.get(key)))
     return {
         "scenario": scenario.name,
         "description": scenario.description,
         "command": command or f"cratedigger bench --scenario {scenario.name}",
         "generated": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "machine": machine(),
+        "repeat": rounds,
         "x": scenario.x,
         "plot": scenario.plot,
         "cases": cases,
     }
 
 
+# Figures of a run that are reported as medians with intervals over the repeated runs.
+ESTIMATED = ("wall_time", "cpu_per_request_ms", "throughput_rps", "mock_core_share")
+
+
+def _aggregate(mode: str, samples: list[dict[str, Any]], stable: bool) -> dict[str, Any]:
+    """One row per mode: the run nearest the median wall time, with medians and intervals."""
+    walls = [float(r["wall_time"]) for r in samples]
+    middle = statistics.median(walls)
+    typical = min(samples, key=lambda r: abs(float(r["wall_time"]) - middle))
+    row = dict(typical)
+    for key in ESTIMATED:
+        found = estimate([float(r[key]) for r in samples])
+        row[key] = found.median
+        row[f"{key}_ci"] = [found.low, found.high]
+    row["wall_samples"] = walls
+    row["efficiency"] = efficiency(float(row["ideal"]), middle)
+    row["latency_efficiency"] = efficiency(float(row["latency_bound"]), middle)
+    # Flagged when the typical (median) run was: one busy moment out of three is what the
+    # median is there to absorb.
+    busy = statistics.median(float(r["machine_busy"]) for r in samples)
+    row.update(_load(row, float(row["mock_core_share"]) * middle, busy))
+    row["repeats_identical"] = stable
+    row["samples"] = [
+        {k: r[k] for k in ("wall_time", "cpu_time", "requests", "mock_cpu", "machine_busy")}
+        for r in samples
+    ]
+    assert row["mode"] == mode
+    return row
+
+
 def _case_summary(
     scenario: Scenario,
     case: Case,
     runs: list[dict[str, Any]],
+    samples: dict[str, list[dict[str, Any]]],
     outputs: dict[tuple[str, str], bytes],
-    reference: float | None,
+    reference: list[float] | None,
 ) -> dict[str, Any]:
     mine = [outputs[(case.name, r["mode"])] for r in runs]
     for row in runs:
-        row["speedup"] = reference / row["wall_time"] if reference and row["wall_time"] else None
+        walls = [float(r["wall_time"]) for r in samples[row["mode"]]]
+        if reference and len(reference) == len(walls) and "sync" in samples:
+            ratio = paired_ratio(reference, walls)  # the same rounds: paired
+        elif reference:
+            middle = statistics.median(reference)
+            ratio = estimate([middle / w for w in walls if w > 0])
+        else:
+            row["speedup"], row["speedup_ci"] = None, None
+            continue
+        row["speedup"], row["speedup_ci"] = ratio.median, [ratio.low, ratio.high]
     # Results depend on the playlist and the source alone: a case over the same ones as an
     # earlier case (another latency, rate limit, concurrency or faults) must give its results.
     earlier = next(
@@ -222,7 +315,8 @@ def _case_summary(
         "name": case.name,
         "params": {k: v for k, v in asdict(case).items() if k != "name"},
         "x": case.value(scenario.x) if scenario.x else None,
-        "identical": all(out == mine[0] for out in mine),
+        "identical": all(out == mine[0] for out in mine)
+        and all(r["repeats_identical"] for r in runs),
         "compared_with": earlier.name if compared else None,
         "differences": _differences(baseline, mine[0]) if compared and baseline else 0,
         "runs": runs,

@@ -7,6 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from cratedigger.errors import InputError
+
 EPILOG = """\
 examples:
   cratedigger bench                       # the quick scenario (about a minute)
@@ -34,6 +36,13 @@ def add_bench_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     bench.add_argument(
         "--out", type=Path, default=Path("results"), help="results folder (default: results)"
     )
+    bench.add_argument(
+        "--repeat",
+        type=int,
+        metavar="N",
+        help="runs of each mode per case, interleaved round by round (default: the "
+        "scenario's, 3 for quick)",
+    )
     bench.add_argument("--list", action="store_true", help="list the built-in scenarios")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(handler=cmd_bench)
@@ -58,7 +67,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print(f"{name:12s} {scenario.description}")
         return 0
     scenario = load_scenario(args.scenario)
-    total = sum(len(case.modes) for case in scenario.cases)
+    if args.repeat is not None and args.repeat < 1:
+        raise InputError(f"--repeat: expected a positive integer, got {args.repeat}")
+    repeat = args.repeat or scenario.repeat
+    total = repeat * sum(len(case.modes) for case in scenario.cases)
     command = "cratedigger " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "cratedigger bench"
     with tqdm(total=total, unit="run", disable=args.no_progress, dynamic_ncols=True) as bar:
         started = 0
@@ -70,7 +82,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             started += 1
             bar.set_description(f"{scenario.name}: {label}")
 
-        summary = run_scenario(scenario, args.out, progress, command=command)
+        summary = run_scenario(scenario, args.out, progress, command=command, repeat=repeat)
         bar.update(total - bar.n)
     folder = args.out / scenario.name
     plots = write_plots(summary, folder)

@@ -28,7 +28,31 @@ COLUMNS = (
     ("429s", "rate_limited"),
     ("network %", "network_percentage"),
     ("verdict", "verdict"),
+    ("mock CPU", "mock_core_share"),
+    ("bottleneck check", "flags"),
 )
+
+BOTTLENECKS = {
+    "latency": "network latency",
+    "chain": "each track's chain of requests",
+    "rate": "the server's rate limit",
+    "cpu": "client CPU",
+}
+
+
+def bottleneck(run: dict[str, Any]) -> str:
+    """What bound a run, in words; a flagged run says it measured something else."""
+    flags = run.get("flags") or []
+    if flags:
+        return "not the client (" + "; ".join(flags) + ")"
+    return BOTTLENECKS.get(str(run.get("limiting")), str(run.get("limiting")))
+
+
+def _interval(row: dict[str, Any], key: str, fmt: str) -> str:
+    bounds = row.get(f"{key}_ci")
+    if not bounds or bounds[0] == bounds[1]:
+        return ""
+    return f" [{format(bounds[0], fmt)}-{format(bounds[1], fmt)}]"
 
 
 def _cell(key: str, row: dict[str, Any]) -> str:
@@ -36,11 +60,16 @@ def _cell(key: str, row: dict[str, Any]) -> str:
     if key == "ratio":
         speedup = row.get("speedup")
         return f"{1 / speedup:.3f}x" if speedup else "-"
+    if key == "flags":
+        return "; ".join(value) if value else "ok"
     if value is None:
         return "-"
     if key == "speedup":
-        return f"{value:.1f}x"
-    if key in ("efficiency", "latency_efficiency", "parse_share"):
+        return f"{value:.1f}x" + _interval(row, key, ".1f")
+    if key == "wall_time":
+        fmt = ".3f" if value < 10 else ".1f"
+        return format(value, fmt) + _interval(row, key, fmt)
+    if key in ("efficiency", "latency_efficiency", "parse_share", "mock_core_share"):
         return f"{value:.0%}"
     if key == "rate_limited":
         return f"{value} ({row['rate_limited_share']:.1%})"
@@ -76,6 +105,12 @@ def markdown_table(summary: dict[str, Any]) -> str:
 def verdict_lines(summary: dict[str, Any]) -> list[str]:
     out = []
     for case in summary["cases"]:
+        for run in case["runs"]:
+            if run.get("flags"):
+                out.append(
+                    f"{case['name']} {run['mode']}: not a measurement of the client "
+                    f"({'; '.join(run['flags'])})"
+                )
         name, modes = case["name"], [r["mode"] for r in case["runs"]]
         if len(modes) > 1:
             same = "identical" if case["identical"] else "DIFFERENT"
@@ -104,7 +139,38 @@ def definitions() -> str:
         "and per track; parse %: the share of that CPU time spent parsing answers. "
         "network %: summed network "
         "time / summed query time (the analyzer's input); verdict: the analyzer's "
-        "IMPLEMENT / SKIP / EVALUATE for that run alone."
+        "IMPLEMENT / SKIP / EVALUATE for that run alone. Each mode ran `repeat` times, the "
+        "modes interleaved round by round: wall s is the median with its 95 % bootstrap "
+        "interval [low-high], x sync the median ratio of paired runs with its interval, the "
+        "other figures those of the run nearest the median. mock CPU: the mock server's CPU "
+        "time as a share of one core during the run; bottleneck check: a run where the mock "
+        "used more than 85 % of a core, or the machine more than 90 % of all cores, is "
+        "flagged as not a measurement of the client."
+    )
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """The scenario's answer in one sentence (the landing page leads with it)."""
+    cases = summary["cases"]
+    for case in cases:
+        modes = {run["mode"]: run for run in case["runs"]}
+        if "sync" in modes and "async" in modes:
+            fast, tracks = modes["async"], case["params"]["tracks"]
+            low, high = fast.get("speedup_ci") or (fast["speedup"], fast["speedup"])
+            return (
+                f"{summary['scenario']}: async matched {tracks} tracks "
+                f"{fast['speedup']:.1f}x faster than sync ({case['name']}), 95 % CI "
+                f"{low:.1f}-{high:.1f}x; analyzer: {fast['verdict']}; bottleneck: "
+                f"{bottleneck(fast)}."
+            )
+    case = cases[-1]
+    run = next((r for r in case["runs"] if r["mode"] == "async"), case["runs"][-1])
+    low, high = run.get("wall_time_ci") or (run["wall_time"], run["wall_time"])
+    return (
+        f"{summary['scenario']}: {run['mode']} matched {case['params']['tracks']} tracks in "
+        f"{run['wall_time']:.2f} s ({case['name']}), 95 % CI {low:.2f}-{high:.2f} s, "
+        f"{run['throughput_rps']:.1f} requests/s; analyzer: {run['verdict']}; bottleneck: "
+        f"{bottleneck(run)}."
     )
 
 
@@ -170,21 +236,27 @@ img{{max-width:48em}}code{{background:#eee;padding:.1em .3em}}</style></head><bo
 """
 
 
-INDEX_ORDER = ("quick", "concurrency", "latency", "ratelimit", "faults", "scale")
+INDEX_ORDER = ("quick", "cpu", "concurrency", "latency", "ratelimit", "faults", "scale")
 
 
-def write_index(results_root: Path) -> Path:
-    """results/README.md: every scenario measured so far, with its command and machine."""
+def _summaries(results_root: Path) -> list[dict[str, Any]]:
     summaries = []
     for path in sorted(results_root.glob("*/summary.json")):
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if "scenario" in summary and "cases" in summary:
+        if "scenario" in summary and "cases" in summary and summary["cases"]:
             summaries.append(summary)
     rank = {name: i for i, name in enumerate(INDEX_ORDER)}
     summaries.sort(key=lambda s: (rank.get(s["scenario"], len(rank)), s["scenario"]))
+    return summaries
+
+
+def write_index(results_root: Path) -> Path:
+    """results/README.md and results/index.html: every scenario measured so far."""
+    summaries = _summaries(results_root)
+    write_landing(results_root, summaries)
     parts = [
         "# Measured results",
         "",
@@ -198,6 +270,8 @@ def write_index(results_root: Path) -> Path:
         m = summary["machine"]
         parts += [
             f"## `{summary['scenario']}` ([details]({summary['scenario']}/README.md))",
+            "",
+            f"**{_guarded(headline, summary)}**",
             "",
             summary["description"],
             "",
@@ -216,4 +290,56 @@ def write_index(results_root: Path) -> Path:
     if extra.exists():
         parts += [extra.read_text(encoding="utf-8")]
     write_bytes_atomic(path, "\n".join(parts).encode("utf-8"))
+    return path
+
+
+def _guarded(render: Any, summary: dict[str, Any]) -> str:
+    """A summary written by an older harness may lack a figure: say so instead of failing."""
+    try:
+        return str(render(summary))
+    except (KeyError, TypeError, IndexError, ZeroDivisionError):
+        return f"{summary['scenario']}: measured by an older harness (rerun it for the answer)"
+
+
+def write_landing(results_root: Path, summaries: Sequence[dict[str, Any]]) -> Path:
+    """results/index.html: the answer of every scenario in one sentence, then its plots."""
+    answers = "".join(
+        f'<li><a href="{html.escape(s["scenario"])}/index.html">'
+        f"{html.escape(_guarded(headline, s))}</a></li>"
+        for s in summaries
+    )
+    sections = []
+    for summary in summaries:
+        name = summary["scenario"]
+        images = "".join(
+            f'<figure><img src="{html.escape(name)}/{html.escape(p.name)}" '
+            f'alt="{html.escape(name)}: {html.escape(p.stem)}"></figure>'
+            for p in sorted((results_root / name).glob("*.png"))
+        )
+        sections.append(
+            f'<section id="{html.escape(name)}"><h2>{html.escape(name)}</h2>'
+            f"<p>{html.escape(summary['description'])}</p>{images}"
+            f'<p><a href="{html.escape(name)}/index.html">the {html.escape(name)} page</a>'
+            f' &middot; <a href="{html.escape(name)}/README.md">README</a>'
+            f' &middot; <a href="{html.escape(name)}/summary.json">summary.json</a></p>'
+            "</section>"
+        )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>cratedigger: is async I/O worth it?</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:80em}}
+img{{max-width:46em}}figure{{display:inline-block;margin:.5em}}
+li{{margin:.3em 0}}</style></head><body>
+<h1>cratedigger: is async I/O worth it?</h1>
+<p>Each line is a scenario's answer, measured by <code>cratedigger bench</code> against the
+embedded mock Beatport on the machine each page names (medians of interleaved runs, 95 %
+bootstrap intervals).</p>
+<ul>{answers}</ul>
+{"".join(sections)}
+<p><a href="README.md">all tables (README.md)</a> &middot;
+<a href="html/index.html">asv benchmark history</a> (<code>make asv-history</code>)</p>
+</body></html>
+"""
+    path = results_root / "index.html"
+    write_bytes_atomic(path, page.encode("utf-8"))
     return path

@@ -85,6 +85,14 @@ class MockProcess:
                 stream.close()
         self._proc = None
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server process has used so far."""
+        import psutil
+
+        assert self._proc is not None, "not started"
+        times = psutil.Process(self._proc.pid).cpu_times()
+        return float(times.user + times.system)
+
     def admin(self, method: str, name: str, body: dict[str, Any] | None = None) -> Any:
         """Call the mock's admin API (`/__admin/<name>`); the decoded JSON answer."""
         data = json.dumps(body).encode() if body is not None else None

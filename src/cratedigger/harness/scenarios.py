@@ -60,6 +60,7 @@ class Scenario:
     cases: tuple[Case, ...]
     x: str = ""  # the parameter plotted on the x axis
     plot: str = ""  # speedup | throughput | memory
+    repeat: int = 3  # runs of each mode per case, interleaved round by round
 
     @property
     def max_tracks(self) -> int:
@@ -106,7 +107,11 @@ def _scenario(name: str, raw: Any, where: str) -> Scenario:
     if x and x not in _CASE_FIELDS:
         raise InputError(f"{name}.x: unknown parameter {x!r}", path=where)
     built = tuple(_case(name, i, {**defaults, **case}, x, where) for i, case in enumerate(cases))
-    return Scenario(name, str(raw.get("description", "")), built, x, str(raw.get("plot", "")))
+    repeat = raw.get("repeat", 3)
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise InputError(f"{name}.repeat: expected a positive integer, got {repeat!r}", path=where)
+    description = str(raw.get("description", ""))
+    return Scenario(name, description, built, x, str(raw.get("plot", "")), repeat)
 
 
 def _load(text: str, where: str) -> dict[str, Scenario]:
