@@ -10,9 +10,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Final, Literal
 
-from cratedigger.models import Response
+from cratedigger.models import Failure, Response
 
 TransportKind = Literal["timeout", "connection", "payload"]
 
@@ -38,6 +38,19 @@ class Retry:
 class GiveUp:
     reason: str
     status: int | None = None
+
+
+# How the reason of a request stopped by a bot challenge starts (see `Blocked`).
+BOT_CHALLENGE: Final = "blocked by a bot challenge"
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked(GiveUp):
+    """The server answered with a bot challenge (`is_bot_challenge`): give up at once.
+
+    No retry gets past a challenge, and every further request only earns another; a run
+    that sees one should stop using the source (the reason starts with BOT_CHALLENGE).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +112,12 @@ class RetryPolicy:
             wait = retry_after_seconds(outcome.headers)
             floor = min(wait, self.max_retry_after) if wait is not None else 0.0
             return Retry(max(floor, self.backoff(rate_limited, jitter)), "HTTP 429")
+        if is_bot_challenge(status, outcome.headers):
+            return Blocked(
+                f"{BOT_CHALLENGE} (HTTP 403, cf-mitigated: challenge): the website refuses "
+                "automated clients; try --source api",
+                status,
+            )
         if status == 401 and not reauthenticated:
             return Reauthenticate()
         if status in self.retry_statuses:
@@ -109,6 +128,22 @@ class RetryPolicy:
         if failures > self.retries:
             return GiveUp(f"{reason} (gave up after {failures} attempts)", status)
         return Retry(self.backoff(failures, jitter), reason)
+
+
+def is_bot_challenge(status: int, headers: Mapping[str, str]) -> bool:
+    """Whether an answer is a bot challenge, as Cloudflare sends automated clients: a 403
+    with `cf-mitigated: challenge` (header names in any case)."""
+    if status != 403:
+        return False
+    for name, value in headers.items():
+        if name.lower() == "cf-mitigated":
+            return value.strip().lower() == "challenge"
+    return False
+
+
+def blocked_by_challenge(failure: Failure) -> bool:
+    """Whether a request failed for good because of a bot challenge (a `Blocked` decision)."""
+    return failure.status == 403 and failure.reason.startswith(BOT_CHALLENGE)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
