@@ -27,9 +27,7 @@ from mockserver.settings import Settings
 from mockserver.state import ServerState
 from mockserver.web_routes import WebContext, web_routes
 
-SETTINGS: Final = web.AppKey("settings", Settings)
 CATALOG: Final = web.AppKey("catalog", Catalog)
-STATE: Final = web.AppKey("state", ServerState)
 DISPATCHER: Final = web.AppKey("dispatcher", Dispatcher)
 
 # Request bodies are small forms; a client sending more is broken or hostile.
@@ -61,9 +59,7 @@ def create_app(
 
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_route("*", "/{tail:.*}", dispatcher.route)
-    app[SETTINGS] = settings
     app[CATALOG] = catalog
-    app[STATE] = state
     app[TOKEN_STORE] = tokens
     app[DISPATCHER] = dispatcher
     return app

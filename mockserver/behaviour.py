@@ -10,7 +10,8 @@ real handler; wait until the drawn delay has passed since arrival; send (paced t
 bandwidth, or deliberately broken); record stats and a journal entry. With a replay timing
 set, a replayed answer waits its entry's recorded time (scaled) instead of the drawn delay.
 
-With nothing configured, a shorter path does only the bookkeeping.
+Every request gets the same bookkeeping (stats, journal); with nothing configured, the
+answer goes out as the handler made it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import socket
 import struct
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,10 +30,11 @@ from mockserver.faults import FAULT_STATUS
 from mockserver.latency import chunk_size
 from mockserver.ratelimit import scope_key
 from mockserver.replay import HOP_BY_HOP, RecordedResponse, describe, request_key
+from mockserver.route_classes import route_of
 from mockserver.state import ServerState
 from mockserver.stats import NO_ANSWER
 
-__all__ = ["ADMIN_PREFIX", "Params", "Served", "route_of", "with_behaviour"]
+__all__ = ["ADMIN_PREFIX", "Params", "Served", "with_behaviour"]
 
 Params = Mapping[str, str]  # a route pattern's parameters, by name
 # A route's handler: the request and its route's parameters in, the answer out.
@@ -43,33 +44,11 @@ ADMIN_PREFIX = "/__admin/"
 HANG_POLL = 0.05  # how often a hanging request looks whether its client is still there
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TCP RST
 
-# Route names as in mockserver.specs.ROUTES; the website search pages count as "search".
-_ROUTES = re.compile(
-    r"""^(?:
-      (?P<token>/v4/auth/o/token/?$)
-    | (?P<account>/v4/my/account(?:/|$))
-    | (?P<search>/v4/catalog/search(?:/|$)|/search(?:/|$))
-    | (?P<track>/v4/catalog/tracks(?:/|$))
-    | (?P<release>/v4/catalog/releases(?:/|$))
-    | (?P<page>/track/|/release/|/_next/data/)
-    )""",
-    re.VERBOSE,
-)
 _FAULT_DETAIL = {
     500: "Internal server error (injected fault).",
     502: "Bad gateway (injected fault).",
     503: "Service temporarily unavailable (injected fault).",
 }
-
-
-def route_of(method: str, path: str) -> str:
-    """The route class of a request: token, account, search, track, release, page or other.
-
-    `method` does not matter today; it is part of the signature so that a route can come to
-    depend on it without changing callers.
-    """
-    match = _ROUTES.match(path)
-    return (match.lastgroup or "other") if match else "other"
 
 
 def _target(request: web.BaseRequest) -> str:
@@ -87,9 +66,11 @@ def _target(request: web.BaseRequest) -> str:
 class _Outcome:
     """What happened to one request, filled in as it goes, for stats and the journal."""
 
-    __slots__ = ("bytes", "delay", "fault", "recorded_timing", "status")
+    __slots__ = ("bytes", "delay", "fault", "recorded_timing", "route", "start", "status")
 
-    def __init__(self) -> None:
+    def __init__(self, route: str, start: float) -> None:
+        self.route = route  # its route class, which its stats are kept under
+        self.start = start  # when the request arrived, on the server's clock
         self.status = NO_ANSWER
         self.delay: float | None = None
         self.fault: str | None = None
@@ -179,12 +160,7 @@ async def _paced(
 
 
 async def _answer(
-    state: ServerState,
-    request: web.BaseRequest,
-    handler: Served,
-    params: Params,
-    route: str,
-    outcome: _Outcome,
+    state: ServerState, request: web.BaseRequest, handler: Served, params: Params, outcome: _Outcome
 ) -> web.StreamResponse | None:
     """The answer before latency: a 429, an injected fault, a replayed or a handled response.
 
@@ -199,7 +175,9 @@ async def _answer(
         if not decision.allowed:
             detail = f"Request was throttled. Expected available in {decision.retry_after} seconds."
             return _json(429, {"detail": detail}, limit_headers)
-    fault = state.faults.choose(route, request.path, state.rng) if state.faults.active else None
+    fault = (
+        state.faults.choose(outcome.route, request.path, state.rng) if state.faults.active else None
+    )
     outcome.fault = fault
     if fault is not None:
         status = FAULT_STATUS.get(fault)
@@ -240,45 +218,33 @@ async def _answer(
     return response
 
 
-async def _serve(
-    state: ServerState, request: web.BaseRequest, handler: Served, params: Params, route: str
+async def _shaped(
+    state: ServerState, request: web.BaseRequest, handler: Served, params: Params, outcome: _Outcome
 ) -> web.StreamResponse:
-    clock, stats = state.clock, state.stats
-    start = clock()
-    outcome = _Outcome()
-    latency = state.latency.for_request(route, request.path) if state.latency.active else None
+    """The answer with the configured latency, rate limit, faults and replay applied."""
+    start = outcome.start
+    latency = (
+        state.latency.for_request(outcome.route, request.path) if state.latency.active else None
+    )
     if latency is not None and latency.sampler is not None:
         outcome.delay = latency.sampler(state.rng)
-    stats.begin(route)
     try:
-        try:
-            response = await _answer(state, request, handler, params, route, outcome)
-        except web.HTTPException as error:
-            outcome.status = error.status
-            await _wait_until(start, outcome.delay, state)
-            raise
-        except Exception:
-            outcome.status = 500
-            raise
-        if response is None:
-            return web.Response(status=499)  # the connection is gone: this is never written
-        if response.prepared:  # a streaming handler already sent it: nothing more to shape
-            outcome.status = response.status
-            return response
-        if outcome.delay is not None:
-            await _wait_until(start, outcome.delay, state)
-        bandwidth = None if latency is None or outcome.recorded_timing else latency.bandwidth
-        if bandwidth is None and outcome.fault is None:  # the common case, kept cheap
-            outcome.status, outcome.bytes = response.status, response.content_length
-            return response
-        return await _send(request, response, outcome, bandwidth)
-    finally:
-        duration = clock() - start
-        stats.end(route, outcome.status, outcome.delay, duration, outcome.fault)
-        state.journal.record(
-            start - stats.born, request.method, _target(request), route, outcome.status,
-            outcome.delay, duration, outcome.bytes, request.remote, outcome.fault,
-        )  # fmt: skip
+        response = await _answer(state, request, handler, params, outcome)
+    except web.HTTPException:
+        await _wait_until(start, outcome.delay, state)
+        raise
+    if response is None:
+        return web.Response(status=499)  # the connection is gone: this is never written
+    if response.prepared:  # a streaming handler already sent it: nothing more to shape
+        outcome.status = response.status
+        return response
+    if outcome.delay is not None:
+        await _wait_until(start, outcome.delay, state)
+    bandwidth = None if latency is None or outcome.recorded_timing else latency.bandwidth
+    if bandwidth is None and outcome.fault is None:  # the common case, kept cheap
+        outcome.status, outcome.bytes = response.status, response.content_length
+        return response
+    return await _send(request, response, outcome, bandwidth)
 
 
 async def _wait_until(start: float, delay: float | None, state: ServerState) -> None:
@@ -329,32 +295,36 @@ def with_behaviour(state: ServerState, handler: Served, route: str | None) -> Se
             if path.startswith(ADMIN_PREFIX):
                 return await handler(request, params)
             named = route_of(request.method, path)
-        if state.limiter is not None or state.latency.active or state.faults.active or state.replay:
-            return await _serve(state, request, handler, params, named)
-        # Nothing to delay, limit, break or replay: the answer goes out as it is, with the
-        # same stats and journal as `_serve` keeps, in as few steps (every request's path).
         clock, stats = state.clock, state.stats
-        start = clock()
-        status, size = NO_ANSWER, None
+        outcome = _Outcome(named, clock())
         stats.begin(named)
         try:
+            if (
+                state.limiter is not None
+                or state.latency.active
+                or state.faults.active
+                or state.replay
+            ):
+                return await _shaped(state, request, handler, params, outcome)
+            # Nothing to delay, limit, break or replay: the answer goes out as it is.
             response = await handler(request, params)
-            status = response.status
+            outcome.status = response.status
             if not response.prepared:  # a streamed answer's size is not known here
-                size = response.content_length
+                outcome.bytes = response.content_length
             return response
         except web.HTTPException as error:
-            status = error.status
+            outcome.status = error.status
             raise
         except Exception:
-            status = 500
+            outcome.status = 500
             raise
         finally:
-            duration = clock() - start
-            stats.end(named, status, None, duration, None)
+            duration = clock() - outcome.start
+            stats.end(named, outcome.status, outcome.delay, duration, outcome.fault)
             state.journal.record(
-                start - stats.born, request.method, _target(request), named, status,
-                None, duration, size, request.remote, None,
+                outcome.start - stats.born, request.method, _target(request), named,
+                outcome.status, outcome.delay, duration, outcome.bytes, request.remote,
+                outcome.fault,
             )  # fmt: skip
 
     return behaved

@@ -19,13 +19,13 @@ import threading
 import unicodedata
 from array import array
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import add, itemgetter
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from mockserver import vocab
+from mockserver.caches import LruCache
 from mockserver.errors import SpecError
 from mockserver.model import Release, Track
 
@@ -199,8 +199,8 @@ class _Engine:
             dense = self._dense[tok] = array("f", bytes(4 * n))
             for d, v in zip(*self._postings[tok], strict=True):
                 dense[d] = v
-        self._cache: OrderedDict[str, tuple[array[int], int]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: LruCache[str, tuple[array[int], int]] = LruCache(CACHE_SIZE)
+        self._lock = threading.Lock()  # the cache's: an index may serve several threads
 
     def search(self, query: str) -> tuple[array[int], int]:
         """Ordinals of every hit, best first, and their number; cached per token string."""
@@ -208,14 +208,11 @@ class _Engine:
         key = " ".join(tokens)
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
+        if hit is not None:
+            return hit
         result = self._rank(tokens)
         with self._lock:
-            self._cache[key] = result
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            self._cache.put(key, result)
         return result
 
     def _terms(self, tokens: list[str]) -> tuple[list[list[tuple[str, float]]], list[str]]:

@@ -25,6 +25,7 @@ from mockserver.errors import SpecError
 from mockserver.faults import FAULT_KINDS, FaultConfig, FaultSpec
 from mockserver.latency import DISTRIBUTIONS, Distribution, LatencyConfig, LatencySpec
 from mockserver.ratelimit import SCOPES, RateLimitConfig
+from mockserver.route_classes import ROUTES
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -45,7 +46,6 @@ __all__ = [
     "parse_rate_limit",
 ]
 
-ROUTES = ("search", "track", "release", "page", "token", "account", "other")
 _UNITLESS_PARAMS = frozenset({"sigma"})
 # Unit -> (multiplier, divisor): dividing by an exact 1000 keeps "50ms" == 0.05 exactly.
 _DURATION_UNITS = {"us": (1.0, 1e6), "ms": (1.0, 1e3), "s": (1.0, 1.0)}

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.behaviour import route_of
 from mockserver.errors import SpecError
 from mockserver.faults import FaultConfig, FaultSpec
 from mockserver.latency import Distribution, LatencyConfig, LatencySpec
 from mockserver.ratelimit import RateLimitConfig
 from mockserver.replay import ReplayStore
+from mockserver.route_classes import route_of
 from mockserver.settings import Settings, load_settings_toml, settings_from
 from mockserver.specs import (
     ROUTES,
