@@ -8,6 +8,11 @@ a query well under a millisecond. The best `RESCORE_WINDOW` hits are then rescor
 phrase boosts (ES's `rescore`): the whole query equal to "artists name mix", or a field's
 exact phrase inside the query. Unknown query tokens stand for the indexed tokens one edit
 away (fuzziness). Ties go to the lower id. Results are cached per normalised query.
+
+The scores are added up by numpy over each token's postings, in the same order and to the
+same float64 sums as the hand-written loops this replaced (2.2x less CPU a query, the
+rankings bit for bit the same). SQLite's FTS5 `bm25()` was measured as the alternative:
+see results/mock/NOTES.md.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ import re
 import threading
 import unicodedata
 from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from operator import add, itemgetter
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from mockserver import vocab
 from mockserver.caches import LruCache
@@ -35,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["SearchIndex", "SearchPage", "fold", "tokenize"]
 
 T = TypeVar("T")
+_Ordinals = npt.NDArray[np.intp]  # document ordinals
+_Weights = npt.NDArray[np.float64]
+_NO_HITS: Final[_Ordinals] = np.zeros(0, dtype=np.intp)
 
 BM25_K1: Final = 1.2
 BM25_B: Final = 0.75
@@ -42,8 +51,8 @@ BM25_B: Final = 0.75
 # total at most this share of the documents (and always the rarest token's). The more
 # frequent tokens only add to those documents' scores.
 CANDIDATE_FRACTION: Final = 0.02
-DENSE_FRACTION: Final = 0.01  # tokens in more documents may get a dense array...
-DENSE_BUDGET: Final = 64 << 20  # ...while all dense arrays fit in this many bytes
+DENSE_FRACTION: Final = 0.01  # tokens in more documents are added last...
+DENSE_BUDGET: Final = 64 << 20  # ...as many as 4 bytes a document each fit in this
 RESCORE_WINDOW: Final = 30
 FUZZY_FACTOR: Final = 0.7
 FUZZY_MAX_EXPANSIONS: Final = 4
@@ -185,24 +194,28 @@ class _Engine:
         normal = {text: " ".join(tokens) for text, tokens in analysed.items()}
         self._phrase_hashes = [_phrase_hashes(docs, fields, normal) for fields, _, _ in phrases]
         self._budget = max(64, int(n * CANDIDATE_FRACTION))
-        self._postings: dict[str, tuple[array[int], array[float]]] = {}
+        # Per token, its documents' ordinals (ascending) and weights: BM25 times idf, kept
+        # to float32 precision as ever (the scores, and so the ties, stay bit for bit the
+        # same), as float64 arrays for numpy to add up.
+        self._postings: dict[str, tuple[_Ordinals, _Weights]] = {}
         for tok, (ordinals, values) in postings.items():
             df = len(ordinals)
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            self._postings[tok] = (array("i", ordinals), array("f", [v * idf for v in values]))
-        # The most frequent tokens also get a dense per-document array, for fast probes,
-        # as many as fit in DENSE_BUDGET bytes.
+            scaled = np.array([v * idf for v in values], dtype=np.float32)
+            self._postings[tok] = (np.array(ordinals, dtype=np.intp), scaled.astype(np.float64))
+        # The most frequent tokens also get a dense per-document array (float32, as their
+        # weights), for fast probes, as many as fit in DENSE_BUDGET bytes; probes of these
+        # are added last, as the hand-written loops did.
         by_df = sorted(self._postings, key=lambda tok: (-len(self._postings[tok][0]), tok))
         frequent = [tok for tok in by_df if len(self._postings[tok][0]) > n * DENSE_FRACTION]
-        self._dense: dict[str, array[float]] = {}
+        self._dense: dict[str, npt.NDArray[np.float32]] = {}
         for tok in frequent[: DENSE_BUDGET // max(4 * n, 1)]:
-            dense = self._dense[tok] = array("f", bytes(4 * n))
-            for d, v in zip(*self._postings[tok], strict=True):
-                dense[d] = v
-        self._cache: LruCache[str, tuple[array[int], int]] = LruCache(CACHE_SIZE)
+            dense = self._dense[tok] = np.zeros(n, dtype=np.float32)
+            dense[self._postings[tok][0]] = self._postings[tok][1]
+        self._cache: LruCache[str, tuple[_Ordinals, int]] = LruCache(CACHE_SIZE)
         self._lock = threading.Lock()  # the cache's: an index may serve several threads
 
-    def search(self, query: str) -> tuple[array[int], int]:
+    def search(self, query: str) -> tuple[_Ordinals, int]:
         """Ordinals of every hit, best first, and their number; cached per token string."""
         tokens = tokenize(query)
         key = " ".join(tokens)
@@ -242,68 +255,55 @@ class _Engine:
         ranked = sorted(found, key=lambda alt: (-len(postings[alt][0]), alt))
         return ranked[:FUZZY_MAX_EXPANSIONS]
 
-    def _rank(self, tokens: list[str]) -> tuple[array[int], int]:
+    def _rank(self, tokens: list[str]) -> tuple[_Ordinals, int]:
         groups, corrected = self._terms(tokens)
         if not groups:
-            return array("i"), 0
+            return _NO_HITS, 0
         postings = self._postings
         sizes = [sum(len(postings[tok][0]) for tok, _ in group) for group in groups]
         by_rarity = sorted(range(len(groups)), key=sizes.__getitem__)
         budget = max(self._budget, sizes[by_rarity[0]])
-        scores: dict[int, float] = {}
-        spent = 0
+        adding: list[tuple[str, float]] = []
         probes: list[tuple[str, float]] = []
+        spent = 0
         for g in by_rarity:
             spent += sizes[g]
-            if spent > budget:
-                probes.extend(groups[g])
-                continue
-            for tok, factor in groups[g]:
-                ordinals, values = postings[tok]
-                if not scores:  # the first token's weights are the scores: built in C
-                    weights = values if factor == 1.0 else map(factor.__mul__, values)
-                    scores = dict(zip(ordinals, weights, strict=True))
-                    continue
-                get = scores.get
-                if factor == 1.0:
-                    for d, v in zip(ordinals, values, strict=True):
-                        scores[d] = get(d, 0.0) + v
-                else:
-                    for d, v in zip(ordinals, values, strict=True):
-                        scores[d] = get(d, 0.0) + v * factor
-        dense = [(self._dense[tok], f) for tok, f in probes if tok in self._dense]
+            (probes if spent > budget else adding).extend(groups[g])
+        # The hits: every document the tokens within the budget find (ascending ordinals).
+        # Each one's score adds up in the order the hand-written loops added it: the tokens
+        # within the budget, then the others, the dense ones last (x + 0.0 == x, exactly).
+        if len(adding) == 1:
+            found, weights = postings[adding[0][0]]
+            factor = adding[0][1]
+            totals = weights * factor if factor != 1.0 else weights.copy()
+        else:
+            found = np.unique(np.concatenate([postings[tok][0] for tok, _ in adding]))
+            totals = np.zeros(len(found))
+            for tok, factor in adding:
+                ordinals, weights = postings[tok]
+                at = found.searchsorted(ordinals)
+                totals[at] += weights if factor == 1.0 else weights * factor
+        dense = self._dense
         for tok, factor in probes:
-            if tok not in self._dense:
-                self._probe(scores, tok, factor)
-        # From here on, C-level maps over the candidates rather than Python loops; the sums
-        # add up in the same order as ever, so scores and ties stay bit for bit the same.
-        found = sorted(scores)
-        totals = list(map(scores.__getitem__, found))
-        for weights, factor in dense:
-            column = _pick(weights, found)
-            totals = list(
-                map(add, totals, column if factor == 1.0 else map(factor.__mul__, column))
-            )
-        # Stable sorts: equal scores keep the ascending ids `found` is in.
-        order = sorted(range(len(found)), key=totals.__getitem__, reverse=True)
-        window = order[:RESCORE_WINDOW]
-        boosted = self._rescore([found[i] for i in window], corrected)
-        window.sort(key=lambda i: (-totals[i] * boosted[found[i]], found[i]))
-        ranked = map(found.__getitem__, itertools.chain(window, order[RESCORE_WINDOW:]))
-        return array("i", ranked), len(found)
-
-    def _probe(self, scores: dict[int, float], token: str, factor: float) -> None:
-        """Add a token's weight to the documents already found, the cheaper way round."""
-        ordinals, values = self._postings[token]
-        if len(scores) * 8 < len(ordinals):
-            for d in scores:
-                i = bisect_left(ordinals, d)
-                if i < len(ordinals) and ordinals[i] == d:
-                    scores[d] += values[i] * factor
-            return
-        for d, v in zip(ordinals, values, strict=True):
-            if d in scores:
-                scores[d] += v * factor
+            if tok in dense:
+                continue
+            ordinals, weights = postings[tok]
+            at = ordinals.searchsorted(found)
+            at[at == len(ordinals)] = 0
+            column = np.where(ordinals[at] == found, weights[at], 0.0)
+            totals += column if factor == 1.0 else column * factor
+        for tok, factor in probes:
+            if tok in dense:
+                column = dense[tok][found].astype(np.float64)
+                totals += column if factor == 1.0 else column * factor
+        # A stable sort: equal scores keep the ascending ordinals `found` is in.
+        order = np.argsort(-totals, kind="stable")
+        head = order[:RESCORE_WINDOW]
+        hits, scores = found[head].tolist(), totals[head].tolist()
+        boosted = self._rescore(hits, corrected)
+        window = sorted(range(len(hits)), key=lambda i: (-scores[i] * boosted[hits[i]], hits[i]))
+        ranked = np.concatenate((found[head[window]], found[order[RESCORE_WINDOW:]]))
+        return ranked, len(found)
 
     def _rescore(self, window: list[int], query: list[str]) -> dict[int, float]:
         """The phrase-boost factor of each document in the window."""
@@ -322,11 +322,6 @@ class _Engine:
             for d in itertools.compress(window, matches):
                 factors[d] += boost
         return factors
-
-
-def _pick(values: array[float], keys: list[int]) -> Sequence[float]:
-    """values[k] for each k, in one C call."""
-    return itemgetter(*keys)(values) if len(keys) > 1 else [values[k] for k in keys]
 
 
 def _phrase_hashes(
@@ -383,11 +378,11 @@ def _check_paging(page: int, per_page: int) -> None:
 
 
 def _page(
-    found: tuple[array[int], int], items: Callable[[int], T], page: int, per_page: int
+    found: tuple[_Ordinals, int], items: Callable[[int], T], page: int, per_page: int
 ) -> SearchPage[T]:
     ranked, count = found
     start = (page - 1) * per_page
-    chosen = tuple(items(d) for d in ranked[start : start + per_page])
+    chosen = tuple(map(items, ranked[start : start + per_page].tolist()))
     return SearchPage(chosen, count, page, per_page)
 
 
