@@ -39,6 +39,7 @@ examples:
   python -m mockserver serve --replay session.har --replay-timing recorded   # recorded latency
   python -m mockserver serve --replay session.har --replay-timing 0.5x       # at twice the speed
   python -m mockserver serve --admin-token s3cret       # protects /__admin/
+  python -m mockserver serve --no-prerender             # faster start, slower first searches
   python -m mockserver serve --config mock.toml --port 9000   # CLI options win over the file
 
 spec syntax (the same in the --config file and in PATCH /__admin/config):
@@ -111,6 +112,7 @@ SERVE_OVERRIDES: Final = (
     "replay_strict",
     "replay_timing",
     "admin_token",
+    "prerender",
 )
 
 
@@ -155,6 +157,13 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         " delay (model, the default)",
     )
     add("--admin-token", metavar="T", help="token required by /__admin/ (default: none)")
+    add(
+        "--no-prerender",
+        dest="prerender",
+        action="store_false",
+        default=None,
+        help="render search rows when first asked, not at start-up (starts ~2.5 s sooner)",
+    )
     add("--config", type=Path, metavar="FILE.toml", help="settings file; CLI options win")
 
 

@@ -33,6 +33,7 @@ from mockserver.render_api import (
     ApiRenderer,
     JsonObject,
     Spliced,
+    dumps_kept,
     splice,
     stable_int,
     stable_uuid,
@@ -50,8 +51,9 @@ _HTML_ESCAPES: Final = ((b"&", b"\\u0026"), (b"<", b"\\u003c"), (b">", b"\\u003e
 
 
 def script_safe(value: object) -> bytes:
-    """`value` as JSON that cannot end or break the <script> it is inlined in."""
-    body = orjson.dumps(value)
+    """`value` as JSON that cannot end or break the <script> it is inlined in (in a bytes
+    object of its own size: see `dumps_kept`)."""
+    body = dumps_kept(value)
     for raw, escaped in _HTML_ESCAPES:
         if raw in body:
             body = body.replace(raw, escaped)
@@ -179,18 +181,37 @@ class WebRenderer:
 
     def track_row_parts(self, tracks: Sequence[Track], first_rank: int = 0) -> list[Spliced]:
         """`track_rows` as parts for `search_template`, which places them without a copy."""
-        get, make = self._rows.get, self._track_row_tail
+        peek, get, make = self._rows.peek, self._rows.get, self._track_row_tail
         return [
-            Spliced(_score_prefix(first_rank + i), get(t.id, partial(make, t)))
+            Spliced(_score_prefix(first_rank + i), peek(t.id) or get(t.id, partial(make, t)))
             for i, t in enumerate(tracks)
         ]
 
-    def _track_row_tail(self, track: Track) -> bytes:
-        return script_safe(self._track_row(track))[1:]
+    def prerender_track_rows(
+        self,
+        tracks: Sequence[Track],
+        keep: int,
+        details: Callable[[Track], JsonObject] | None = None,
+    ) -> None:
+        """Render the search-page rows of `tracks` now, so that no search page has to; keep
+        the rows of at least `keep` tracks from now on.
 
-    def _track_row(self, track: Track) -> JsonObject:
+        A row reads no `url` of the track detail: `details` may be another renderer's
+        (one whose dicts are already made), which halves the work.
+        """
+        self._rows.grow(keep)
+        for track in tracks:
+            self._rows.get(track.id, partial(self._track_row_tail, track, details))
+
+    def _track_row_tail(
+        self, track: Track, details: Callable[[Track], JsonObject] | None = None
+    ) -> bytes:
+        detail = (details or self._api.track)(track)
+        return script_safe(self._track_row(track, detail))[1:]
+
+    @staticmethod
+    def _track_row(track: Track, detail: JsonObject) -> JsonObject:
         release = track.release
-        detail = self._api.track(track)
         return {
             "add_date": stamp(release.date, "16:08:32"),
             "artists": people(track.artists, track.remixers),

@@ -63,6 +63,8 @@ class Settings:
     # How long a "hang" fault holds a request before the server gives up (504); clients
     # normally time out long before.
     hang_seconds: float = 300.0
+    # Render every search row at start-up (catalogs up to app.PRERENDER_LIMIT tracks).
+    prerender: bool = True
 
 
 # A converter turns a raw value (TOML or CLI) or an already-typed one into the field's type;
@@ -192,6 +194,7 @@ _CONVERTERS: dict[str, _Converter] = {
     "token_ttl": _positive_number,
     "journal_size": _integer(0),
     "hang_seconds": _positive_number,
+    "prerender": _flag,
 }
 SETTING_NAMES = tuple(_CONVERTERS)
 assert set(SETTING_NAMES) == {f.name for f in dataclasses.fields(Settings)}
