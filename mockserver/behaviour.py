@@ -5,10 +5,13 @@ an aiohttp middleware: a middleware chain costs every request a few more corouti
 and the mock must stay far from being the bottleneck of the benchmark it serves.
 
 For each request outside `/__admin/`, in this order: know its route; draw its delay; take
-a rate-limit token (429 when there is none); draw a fault; answer from the replay store or the
-real handler; wait until the drawn delay has passed since arrival; send (paced to the route's
-bandwidth, or deliberately broken); record stats and a journal entry. With a replay timing
-set, a replayed answer waits its entry's recorded time (scaled) instead of the drawn delay.
+the request's X-Mock-Latency and X-Mock-Fault if the server allows overrides; challenge
+it if it is a website request the bot-challenge mode picks (`mockserver.challenge`);
+take a rate-limit token (429 when there is none); draw a fault (unless one was asked
+for); answer from the replay store or the real handler; wait until the delay has passed
+since arrival; send (paced to the route's bandwidth, or deliberately broken); record stats
+and a journal entry. With a replay timing set, a replayed answer waits its entry's
+recorded time (scaled) instead of the drawn delay.
 
 Every request gets the same bookkeeping (stats, journal); with nothing configured, the
 answer goes out as the handler made it.
@@ -26,21 +29,27 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockserver.faults import FAULT_STATUS
+from mockserver.challenge import challenge_response
+from mockserver.errors import SpecError
+from mockserver.faults import FAULT_KINDS, FAULT_STATUS
 from mockserver.latency import chunk_size
 from mockserver.ratelimit import scope_key
 from mockserver.replay import HOP_BY_HOP, RecordedResponse, describe, request_key
 from mockserver.route_classes import route_of
+from mockserver.specs import parse_duration
 from mockserver.state import ServerState
 from mockserver.stats import NO_ANSWER
 
-__all__ = ["ADMIN_PREFIX", "Params", "Served", "with_behaviour"]
+__all__ = ["ADMIN_PREFIX", "FAULT_HEADER", "LATENCY_HEADER", "Params", "Served", "with_behaviour"]
 
 Params = Mapping[str, str]  # a route pattern's parameters, by name
 # A route's handler: the request and its route's parameters in, the answer out.
 Served = Callable[[web.BaseRequest, Params], Awaitable[web.StreamResponse]]
 
 ADMIN_PREFIX = "/__admin/"
+# Per-request overrides, honoured when the server runs with allow_overrides (tests).
+LATENCY_HEADER = "X-Mock-Latency"  # a duration: "250ms"
+FAULT_HEADER = "X-Mock-Fault"  # a fault kind: "503", "reset", "hang"...
 HANG_POLL = 0.05  # how often a hanging request looks whether its client is still there
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TCP RST
 
@@ -66,7 +75,10 @@ def _target(request: web.BaseRequest) -> str:
 class _Outcome:
     """What happened to one request, filled in as it goes, for stats and the journal."""
 
-    __slots__ = ("bytes", "delay", "fault", "recorded_timing", "route", "start", "status")
+    __slots__ = (
+        *("bytes", "delay", "fault", "forced_fault", "recorded_timing", "route", "start"),
+        "status",
+    )
 
     def __init__(self, route: str, start: float) -> None:
         self.route = route  # its route class, which its stats are kept under
@@ -74,6 +86,7 @@ class _Outcome:
         self.status = NO_ANSWER
         self.delay: float | None = None
         self.fault: str | None = None
+        self.forced_fault: str | None = None  # asked for by the request's X-Mock-Fault
         self.bytes: int | None = None
         # The delay is a replayed entry's recorded time, which already includes the transfer.
         self.recorded_timing = False
@@ -166,6 +179,13 @@ async def _answer(
 
     None means the connection was dropped and nothing is to be sent.
     """
+    if state.allow_overrides:
+        refused = _take_overrides(request, outcome)
+        if refused is not None:
+            return refused
+    challenger = state.challenger
+    if challenger is not None and challenger.challenges(request.path):
+        return challenge_response()
     limit_headers: dict[str, str] | None = None
     limiter = state.limiter
     if limiter is not None:
@@ -175,9 +195,9 @@ async def _answer(
         if not decision.allowed:
             detail = f"Request was throttled. Expected available in {decision.retry_after} seconds."
             return _json(429, {"detail": detail}, limit_headers)
-    fault = (
-        state.faults.choose(outcome.route, request.path, state.rng) if state.faults.active else None
-    )
+    fault = outcome.forced_fault
+    if fault is None and state.faults.active:
+        fault = state.faults.choose(outcome.route, request.path, state.rng)
     outcome.fault = fault
     if fault is not None:
         status = FAULT_STATUS.get(fault)
@@ -216,6 +236,25 @@ async def _answer(
     if limit_headers and not response.prepared:
         response.headers.update(limit_headers)
     return response
+
+
+def _take_overrides(request: web.BaseRequest, outcome: _Outcome) -> web.Response | None:
+    """The request's X-Mock-Latency and X-Mock-Fault into `outcome`; a 400 naming the
+    header if one is not understood."""
+    latency = request.headers.get(LATENCY_HEADER)
+    if latency is not None:
+        try:
+            outcome.delay = parse_duration(latency, LATENCY_HEADER)
+        except SpecError as error:
+            return _json(400, {"detail": str(error)})
+    fault = request.headers.get(FAULT_HEADER)
+    if fault is not None:
+        kind = fault.strip().lower()
+        if kind not in FAULT_KINDS:
+            expected = ", ".join(FAULT_KINDS)
+            return _json(400, {"detail": f"{FAULT_HEADER}: unknown fault {fault!r} ({expected})"})
+        outcome.forced_fault = kind
+    return None
 
 
 async def _shaped(
@@ -304,6 +343,8 @@ def with_behaviour(state: ServerState, handler: Served, route: str | None) -> Se
                 or state.latency.active
                 or state.faults.active
                 or state.replay
+                or state.challenger is not None
+                or state.allow_overrides
             ):
                 return await _shaped(state, request, handler, params, outcome)
             # Nothing to delay, limit, break or replay: the answer goes out as it is.

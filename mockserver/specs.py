@@ -41,6 +41,7 @@ __all__ = [
     "format_faults",
     "format_latency",
     "format_rate_limit",
+    "parse_duration",
     "parse_faults",
     "parse_latency",
     "parse_rate_limit",
@@ -75,6 +76,11 @@ def _quantity(text: str, units: _Units, option: str, what: str) -> float:
     if not math.isfinite(value):
         raise SpecError(option, f"{what} {text.strip()!r} is too large")
     return value
+
+
+def parse_duration(text: str, option: str) -> float:
+    """A duration such as `250ms`, `1.5s` or `800us`, in seconds."""
+    return _quantity(text, _DURATION_UNITS, option, "duration")
 
 
 def _format_quantity(value: float, units: _Units, option: str) -> str:

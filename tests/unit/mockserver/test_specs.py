@@ -322,12 +322,18 @@ def _state(**changes: object) -> ServerState:
 
 def test_config_dict_shows_specs_and_patches_apply() -> None:
     state = _state(latency="fixed:5ms", rate_limit="5/s")
-    assert state.config_dict() == {"latency": ["fixed:5ms"], "rate_limit": "5/s", "faults": []}
+    assert state.config_dict() == {
+        "latency": ["fixed:5ms"],
+        "rate_limit": "5/s",
+        "faults": [],
+        "challenge": "off",
+    }
     state.apply_patch({"faults": ["503=0.5"], "rate_limit": None})
     assert state.config_dict() == {
         "latency": ["fixed:5ms"],
         "rate_limit": "off",
         "faults": ["503=0.5"],
+        "challenge": "off",
     }
     assert state.limiter is None and state.faults.active
     state.apply_patch({"latency": "search=fixed:1s", "rate_limit": "1/s,penalty=on"})
