@@ -17,6 +17,7 @@ import base64
 import html
 import random
 import string
+import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -134,6 +135,11 @@ def _hole(name: str) -> bytes:
     return MARK + name.encode() + MARK
 
 
+# A page's fresh values may stay the same within one second: the bytes of the pages served
+# in the current second are kept, the most recent ones, and sent again as they are.
+KEPT_PAGES: Final = 64  # ~10 MB of pages at most
+
+
 class PageTemplate:
     """A page rendered once, with holes for the values that differ on every request."""
 
@@ -144,7 +150,13 @@ class PageTemplate:
         self._holes = tuple((i, part) for i, part in enumerate(parts) if part[:1] == MARK)
 
     def render(self) -> bytes:
-        """The page with fresh values in its holes (one value per name and page)."""
+        """The page with fresh values in its holes (one value per name and page), the same
+        bytes again within the second they were made in."""
+        second = int(time.time())
+        with _KEPT_LOCK:  # servers on other threads of this process share the cache
+            kept = _KEPT.get(self)
+        if kept is not None and kept[0] == second:
+            return kept[1]
         parts = self._parts.copy()
         fresh: dict[bytes, bytes] = {}
         for index, name in self._holes:
@@ -152,7 +164,15 @@ class PageTemplate:
             if value is None:
                 value = fresh[name] = _FRESH[name]()
             parts[index] = value
-        return b"".join(parts)
+        page = b"".join(parts)
+        if self._holes:
+            with _KEPT_LOCK:
+                _KEPT.put(self, (second, page))
+        return page
+
+
+_KEPT: Final[LruCache[PageTemplate, tuple[int, bytes]]] = LruCache(KEPT_PAGES)
+_KEPT_LOCK: Final = threading.Lock()
 
 
 class WebRenderer:
@@ -186,6 +206,14 @@ class WebRenderer:
             Spliced(_score_prefix(first_rank + i), peek(t.id) or get(t.id, partial(make, t)))
             for i, t in enumerate(tracks)
         ]
+
+    def track_row_list(self, tracks: Sequence[Track], first_rank: int = 0) -> Spliced:
+        """`track_row_parts` as one spliced JSON list: one placeholder for `splice`."""
+        parts = [b"["]
+        for row in self.track_row_parts(tracks, first_rank):
+            parts += (*row.parts, b",")
+        parts[-1] = b"]" if tracks else b"[]"
+        return Spliced(*parts)
 
     def prerender_track_rows(
         self,
