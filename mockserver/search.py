@@ -212,10 +212,16 @@ class _Engine:
         for tok in frequent[: DENSE_BUDGET // max(4 * n, 1)]:
             dense = self._dense[tok] = np.zeros(n, dtype=np.float32)
             dense[self._postings[tok][0]] = self._postings[tok][1]
-        self._cache: LruCache[str, tuple[_Ordinals, int]] = LruCache(CACHE_SIZE)
+        self._df = {tok: len(ordinals) for tok, (ordinals, _) in self._postings.items()}
+        # Per document: the scores the tokens within the budget add up to, and whether one
+        # found it; zeroed again after each query (under their lock: threads share an index).
+        self._sums = np.zeros(n)
+        self._found = np.zeros(n, dtype=np.bool_)
+        self._scratch = threading.Lock()
+        self._cache: LruCache[str, _Ranking] = LruCache(CACHE_SIZE)
         self._lock = threading.Lock()  # the cache's: an index may serve several threads
 
-    def search(self, query: str) -> tuple[_Ordinals, int]:
+    def search(self, query: str) -> _Ranking:
         """Ordinals of every hit, best first, and their number; cached per token string."""
         tokens = tokenize(query)
         key = " ".join(tokens)
@@ -255,12 +261,12 @@ class _Engine:
         ranked = sorted(found, key=lambda alt: (-len(postings[alt][0]), alt))
         return ranked[:FUZZY_MAX_EXPANSIONS]
 
-    def _rank(self, tokens: list[str]) -> tuple[_Ordinals, int]:
+    def _rank(self, tokens: list[str]) -> _Ranking:
         groups, corrected = self._terms(tokens)
         if not groups:
-            return _NO_HITS, 0
-        postings = self._postings
-        sizes = [sum(len(postings[tok][0]) for tok, _ in group) for group in groups]
+            return _Ranking([], _NO_HITS)
+        postings, df = self._postings, self._df
+        sizes = [sum(df[tok] for tok, _ in group) for group in groups]
         by_rarity = sorted(range(len(groups)), key=sizes.__getitem__)
         budget = max(self._budget, sizes[by_rarity[0]])
         adding: list[tuple[str, float]] = []
@@ -277,12 +283,16 @@ class _Engine:
             factor = adding[0][1]
             totals = weights * factor if factor != 1.0 else weights.copy()
         else:
-            found = np.unique(np.concatenate([postings[tok][0] for tok, _ in adding]))
-            totals = np.zeros(len(found))
-            for tok, factor in adding:
-                ordinals, weights = postings[tok]
-                at = found.searchsorted(ordinals)
-                totals[at] += weights if factor == 1.0 else weights * factor
+            with self._scratch:
+                sums, marks = self._sums, self._found
+                for tok, factor in adding:
+                    ordinals, weights = postings[tok]
+                    sums[ordinals] += weights if factor == 1.0 else weights * factor
+                    marks[ordinals] = True
+                found = np.flatnonzero(marks)
+                totals = sums[found]
+                sums[found] = 0.0
+                marks[found] = False
         dense = self._dense
         for tok, factor in probes:
             if tok in dense:
@@ -302,20 +312,19 @@ class _Engine:
         hits, scores = found[head].tolist(), totals[head].tolist()
         boosted = self._rescore(hits, corrected)
         window = sorted(range(len(hits)), key=lambda i: (-scores[i] * boosted[hits[i]], hits[i]))
-        ranked = np.concatenate((found[head[window]], found[order[RESCORE_WINDOW:]]))
-        return ranked, len(found)
+        return _Ranking([hits[i] for i in window], found[order[RESCORE_WINDOW:]])
 
     def _rescore(self, window: list[int], query: list[str]) -> dict[int, float]:
         """The phrase-boost factor of each document in the window."""
         query = query[:MAX_PHRASE_TOKENS]
-        wanted = {
-            "whole": {hash(" ".join(query))},
-            "contained": {
-                hash(" ".join(query[i:j]))
-                for i in range(len(query))
-                for j in range(i + 1, len(query) + 1)
-            },
-        }
+        contained: set[int] = set()
+        for i, first in enumerate(query):
+            phrase = first
+            contained.add(hash(phrase))
+            for word in query[i + 1 :]:
+                phrase = f"{phrase} {word}"
+                contained.add(hash(phrase))
+        wanted = {"whole": {hash(" ".join(query))}, "contained": contained}
         factors = dict.fromkeys(window, 1.0)
         for store, (_, mode, boost) in zip(self._phrase_hashes, self._phrases, strict=True):
             matches = map(wanted[mode].__contains__, map(store.__getitem__, window))
@@ -377,13 +386,31 @@ def _check_paging(page: int, per_page: int) -> None:
         raise SpecError("search", f"page and per_page must be >= 1, got {page}, {per_page}")
 
 
-def _page(
-    found: tuple[_Ordinals, int], items: Callable[[int], T], page: int, per_page: int
-) -> SearchPage[T]:
-    ranked, count = found
+class _Ranking:
+    """The hits of one query, best first: the rescored window as a list, the rest (already
+    in order) as an array that becomes a list when a page first reaches into it."""
+
+    __slots__ = ("_all", "_rest", "count", "head")
+
+    def __init__(self, head: list[int], rest: _Ordinals) -> None:
+        self.head = head
+        self._rest = rest
+        self._all: list[int] | None = None
+        self.count = len(head) + len(rest)
+
+    def ordinals(self, start: int, stop: int) -> list[int]:
+        """The hits ranked `start` to `stop` (excluded)."""
+        if stop <= len(self.head):
+            return self.head[start:stop]
+        if self._all is None:
+            self._all = self.head + self._rest.tolist()
+        return self._all[start:stop]
+
+
+def _page(found: _Ranking, items: Callable[[int], T], page: int, per_page: int) -> SearchPage[T]:
     start = (page - 1) * per_page
-    chosen = tuple(map(items, ranked[start : start + per_page].tolist()))
-    return SearchPage(chosen, count, page, per_page)
+    chosen = tuple(map(items, found.ordinals(start, start + per_page)))
+    return SearchPage(chosen, found.count, page, per_page)
 
 
 class SearchIndex:
