@@ -159,6 +159,7 @@ def run_throughput(options: Options, log: Callable[[str], None] = print) -> dict
     cursor = _Cursor(mix_paths(build_catalog(options.seed, options.catalog_size)))
     rows: list[dict[str, Any]] = []
     with mock_server(options) as (mock, token):
+        rss_started = mock.rss()
         sizes = _sample_sizes(mock, token, cursor, mixes)
         by_route: dict[str, list[int]] = {}
         for mix in mixes:
@@ -189,7 +190,8 @@ def run_throughput(options: Options, log: Callable[[str], None] = print) -> dict
                             cursor.advance(mix.name, result.sent)
                         rows.append(_row(mix.name, number, kind, result))
                         log(f"{mix.name:22} round {number} {kind:4} {result.rps:9.1f} req/s")
-    return {"rows": rows, "mock_body_bytes": sizes, "bare_bodies": bodies}
+        rss = {"started": round(rss_started / 2**20, 1), "end": round(mock.rss() / 2**20, 1)}
+    return {"rows": rows, "mock_body_bytes": sizes, "bare_bodies": bodies, "mock_rss_mb": rss}
 
 
 def _latency_figures(result: LoadResult, connections: int, think: float) -> dict[str, Any]:

@@ -118,9 +118,11 @@ def test_think_time_spaces_a_connections_requests(
     assert 0 < paced.sent <= 4 * (0.5 / 0.05 + 1)
 
 
-def _rows(mix: str, mock_rps: list[float], bare_rps: list[float]) -> list[dict[str, Any]]:
+def _rows(
+    mix: str, mock_rps: list[float], bare_rps: list[float], cpu: tuple[float, float]
+) -> list[dict[str, Any]]:
     rows = []
-    for server, series in (("mock", mock_rps), ("bare", bare_rps)):
+    for server, series, cpu_us in (("mock", mock_rps, cpu[0]), ("bare", bare_rps, cpu[1])):
         for number, rps in enumerate(series):
             rows.append(
                 {
@@ -130,7 +132,7 @@ def _rows(mix: str, mock_rps: list[float], bare_rps: list[float]) -> list[dict[s
                     "rps": rps,
                     "errors": 0,
                     "server_cpu_share": 1.0,
-                    "server_cpu_us_per_request": 1e6 / rps,
+                    "server_cpu_us_per_request": cpu_us,
                     "client_cpu_share": 0.5,
                 }
             )
@@ -139,8 +141,8 @@ def _rows(mix: str, mock_rps: list[float], bare_rps: list[float]) -> list[dict[s
 
 def test_summary_takes_medians_and_judges_each_mix(tmp_path: Path) -> None:
     options = bench.Options(mixes=("api_track", "web_track"))
-    rows = _rows("api_track", [700, 800, 900], [1000, 1000, 2000])
-    rows += _rows("web_track", [100, 100, 100], [1000, 1000, 1000])
+    rows = _rows("api_track", [700, 800, 900], [1000, 1000, 2000], (150.0, 120.0))
+    rows += _rows("web_track", [100, 100, 100], [1000, 1000, 1000], (900.0, 150.0))
     throughput = {
         "rows": rows,
         "mock_body_bytes": {"api_track": 3000, "web_track": 130000},
@@ -151,7 +153,9 @@ def test_summary_takes_medians_and_judges_each_mix(tmp_path: Path) -> None:
     # The ratio pairs each round's runs: the median of 0.7, 0.8 and 0.45.
     assert (api["mock_rps"], api["bare_rps"], api["ratio_of_medians"]) == (800, 1000, 0.8)
     assert api["round_ratios"] == [0.7, 0.8, 0.45] and api["ratio"] == 0.7 and api["passed"]
+    assert api["checks"] == {"cpu_us": True, "rps_ratio": True} and api["cpu_over_bare"] == 1.25
     assert web["ratio"] == 0.1 and not web["passed"] and not summary["passed"]
+    assert web["checks"] == {"cpu_us": False, "rps_ratio": False}
     machine = {
         "platform": "p",
         "processor": "x86_64",
@@ -163,6 +167,9 @@ def test_summary_takes_medians_and_judges_each_mix(tmp_path: Path) -> None:
     }
     report.write_report(tmp_path, {**summary, "machine": machine}, baseline=summary)
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
-    assert "| api_track | 800 | 1000 | **70%** | 45%-80% | 70% |" in readme
+    assert (
+        "| api_track | 800 | 1000 | **70%** | 45%-80% | >= 70% | 70% | **150** | <= 200 |" in readme
+    )
+    assert "| 120 | **1.25x** |  | 1.25x | 3000 | yes |" in readme
     assert "FAIL" in readme
     assert (tmp_path / "summary.json").is_file()
