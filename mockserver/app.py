@@ -60,10 +60,13 @@ def derive(catalog: Catalog, seed: int, prerender: bool) -> Derived:
     api = ApiRenderer(catalog.track)
     web = WebRenderer(ApiRenderer(catalog.track, api_base=INTERNAL_API_BASE), PageShell(seed))
     if prerender and catalog.size <= PRERENDER_LIMIT:
+        api_rows: list[bytes] = []
+        web_rows: list[bytes] = []
         for start in range(0, catalog.size, 500):  # the track dicts in the cache are reused
             tracks = catalog.tracks[start : start + 500]
-            api.prerender_search_rows(tracks, catalog.size)
-            web.prerender_track_rows(tracks, catalog.size, api.track)
+            api_rows += api.prerender_search_rows(tracks, catalog.size)
+            web_rows += web.prerender_track_rows(tracks, catalog.size, api.track)
+        api.rows_by_ordinal, web.rows_by_ordinal = tuple(api_rows), tuple(web_rows)
     return Derived(SearchIndex(catalog), api, web)
 
 

@@ -123,6 +123,8 @@ class ApiRenderer:
     ) -> None:
         self._track_lookup = track_lookup
         self._base = api_base
+        # Every catalog track's search row, by catalog ordinal, once rendered at start-up.
+        self.rows_by_ordinal: Sequence[bytes] | None = None
         self._track_json: RenderCache[bytes] = RenderCache(cache_size)
         self._row_json: RenderCache[bytes] = RenderCache(cache_size)
         self._release_json: RenderCache[bytes] = RenderCache(cache_size)
@@ -292,11 +294,19 @@ class ApiRenderer:
         peek, get, make = self._row_json.peek, self._row_json.get, self._search_row
         return [peek(t.id) or get(t.id, partial(make, t)) for t in tracks]
 
-    def prerender_search_rows(self, tracks: Sequence[Track], keep: int) -> None:
+    def search_rows_at(self, ordinals: Sequence[int], tracks: Sequence[Track]) -> list[bytes]:
+        """`search_row_bytes` of the tracks at these catalog `ordinals`: straight from the
+        rows rendered at start-up, if they were."""
+        rows = self.rows_by_ordinal
+        if rows is not None:
+            return [rows[o] for o in ordinals]
+        return self.search_row_bytes([tracks[o] for o in ordinals])
+
+    def prerender_search_rows(self, tracks: Sequence[Track], keep: int) -> list[bytes]:
         """Render the search rows of `tracks` now, so that no search answer has to; keep
-        the rows of at least `keep` tracks from now on."""
+        the rows of at least `keep` tracks from now on. The rows, in the order of `tracks`."""
         self._row_json.grow(keep)
-        self.search_row_bytes(tracks)
+        return self.search_row_bytes(tracks)
 
     def _search_row(self, track: Track) -> bytes:
         row = {k: v for k, v in self.track(track).items() if k not in _SEARCH_ROW_DROPS}

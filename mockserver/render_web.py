@@ -182,6 +182,9 @@ class WebRenderer:
         self._api = api
         self._shell = shell
         self._rows: RenderCache[bytes] = RenderCache(CACHE_SIZE)
+        # Every catalog track's row (without its score), by catalog ordinal, once rendered
+        # at start-up.
+        self.rows_by_ordinal: Sequence[bytes] | None = None
         self._details: RenderCache[bytes] = RenderCache(CACHE_SIZE)
         self._track_pages: LruCache[tuple[int, str], PageTemplate] = LruCache(TEMPLATE_CACHE_SIZE)
         self._next_routes: LruCache[int, PageTemplate] = LruCache(TEMPLATE_CACHE_SIZE)
@@ -215,21 +218,35 @@ class WebRenderer:
         parts[-1] = b"]" if tracks else b"[]"
         return Spliced(*parts)
 
+    def track_row_list_at(
+        self, ordinals: Sequence[int], tracks: Sequence[Track], first_rank: int = 0
+    ) -> Spliced:
+        """`track_row_list` of the tracks at these catalog `ordinals`: straight from the rows
+        rendered at start-up, if they were."""
+        rows = self.rows_by_ordinal
+        if rows is None:
+            return self.track_row_list([tracks[o] for o in ordinals], first_rank)
+        parts = [b"["]
+        for rank, ordinal in enumerate(ordinals, first_rank):
+            parts += (_score_prefix(rank), rows[ordinal], b",")
+        parts[-1] = b"]" if ordinals else b"[]"
+        return Spliced(*parts)
+
     def prerender_track_rows(
         self,
         tracks: Sequence[Track],
         keep: int,
         details: Callable[[Track], JsonObject] | None = None,
-    ) -> None:
+    ) -> list[bytes]:
         """Render the search-page rows of `tracks` now, so that no search page has to; keep
-        the rows of at least `keep` tracks from now on.
+        the rows of at least `keep` tracks from now on. The rows (without their score), in
+        the order of `tracks`.
 
         A row reads no `url` of the track detail: `details` may be another renderer's
         (one whose dicts are already made), which halves the work.
         """
         self._rows.grow(keep)
-        for track in tracks:
-            self._rows.get(track.id, partial(self._track_row_tail, track, details))
+        return [self._rows.get(t.id, partial(self._track_row_tail, t, details)) for t in tracks]
 
     def _track_row_tail(
         self, track: Track, details: Callable[[Track], JsonObject] | None = None

@@ -428,6 +428,13 @@ class SearchIndex:
         _check_paging(page, per_page)
         return _page(self._tracks.search(query), self._catalog.tracks.__getitem__, page, per_page)
 
+    def search_track_ordinals(
+        self, query: str, page: int = 1, per_page: int = 25
+    ) -> SearchPage[int]:
+        """`search_tracks`, its tracks as catalog ordinals."""
+        _check_paging(page, per_page)
+        return _page(self._tracks.search(query), int, page, per_page)
+
     def search_releases(self, query: str, page: int = 1, per_page: int = 25) -> SearchPage[Release]:
         """Releases matching `query` (name, artists, remixers, label, catalog number)."""
         _check_paging(page, per_page)
