@@ -137,20 +137,23 @@ def _latency(value: object, option: str, base: Path | None) -> object:
     return parse_latency(_specs(value, option), option)
 
 
-def _rate_limit(value: object, option: str, base: Path | None) -> object:
-    if isinstance(value, RateLimitConfig) or value is False:
-        return value or None
-    if not isinstance(value, str):
-        raise _fail(option, 'a rate limit spec such as "20/s,burst=5" or "off"', value)
-    return parse_rate_limit(value, option)
+def _spec_or_off(
+    config_type: type, what: str, example: str, parse: Callable[[str, str], object | None]
+) -> _Converter:
+    """A setting that is one spec string, or "off" (None; `false` in TOML)."""
+
+    def convert(value: object, option: str, base: Path | None) -> object:
+        if isinstance(value, config_type) or value is False:
+            return value or None
+        if not isinstance(value, str):
+            raise _fail(option, f'a {what} spec such as "{example}" or "off"', value)
+        return parse(value, option)
+
+    return convert
 
 
-def _challenge(value: object, option: str, base: Path | None) -> object:
-    if isinstance(value, ChallengeConfig) or value is False:
-        return value or None
-    if not isinstance(value, str):
-        raise _fail(option, 'a challenge spec such as "web:after=10" or "off"', value)
-    return parse_challenge(value, option)
+_rate_limit = _spec_or_off(RateLimitConfig, "rate limit", "20/s,burst=5", parse_rate_limit)
+_challenge = _spec_or_off(ChallengeConfig, "challenge", "web:after=10", parse_challenge)
 
 
 def _faults(value: object, option: str, base: Path | None) -> object:
