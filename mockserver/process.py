@@ -104,10 +104,12 @@ class MockProcess:
         selector = selectors.DefaultSelector()
         selector.register(proc.stdout, selectors.EVENT_READ)
         deadline = time.monotonic() + self.startup
+        closed = False  # the server closed its output: it is exiting
         try:
             while (left := deadline - time.monotonic()) > 0 and selector.select(timeout=left):
                 line = proc.stdout.readline()
                 if not line:
+                    closed = True
                     break
                 if line.startswith(READY_PREFIX):
                     self.base_url = line[len(READY_PREFIX) :].strip()
@@ -115,9 +117,18 @@ class MockProcess:
                     return
         finally:
             selector.close()
-        code = proc.poll()
+        try:
+            code = proc.wait(timeout=STOP_WAIT) if closed else proc.poll()
+        except subprocess.TimeoutExpired:
+            code = None
         self.stop()
-        why = f"exited with status {code}" if code is not None else f"not ready in {self.startup} s"
+        why = (
+            f"exited with status {code}"
+            if code is not None
+            else "closed its output"
+            if closed
+            else f"not ready in {self.startup} s"
+        )
         raise ProcessStartError(f"{' '.join(self.args[2:])}: {why}")
 
     def stop(self) -> None:
