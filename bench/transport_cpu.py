@@ -23,8 +23,8 @@ import aiohttp
 import requests
 from requests.adapters import HTTPAdapter
 
-from cratedigger.harness.mockproc import MockProcess
 from mockserver.catalog import build_catalog
+from mockserver.process import MockProcess
 
 CONCURRENCY = 16
 LATENCY = "lognormal:median=50ms,sigma=0.3"
@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with MockProcess(seed=1, catalog_size=20000) as mock:
+    with MockProcess.mock(seed=1, catalog_size=20000) as mock:
         mock.configure(latency=LATENCY, rate_limit="off", faults="")
         form = {"grant_type": "client_credentials", "client_id": "bench"}
         token = requests.post(f"{mock.base_url}/v4/auth/o/token/", data=form, timeout=10)

@@ -181,8 +181,9 @@ async def _search(request: web.BaseRequest, params: Params, ctx: ApiContext) -> 
         text = query.get("q", "").strip()
         rows: list[bytes]
         if kind == "tracks":
-            tracks = ctx.index.search_tracks(text, page, per_page)
-            rows, count = ctx.renderer.search_row_bytes(tracks.items), tracks.count
+            found = ctx.index.search_track_ordinals(text, page, per_page)
+            rows = ctx.renderer.search_rows_at(found.items, ctx.catalog.tracks)
+            count = found.count
         else:
             releases = ctx.index.search_releases(text, page, per_page)
             rows, count = (

@@ -5,12 +5,16 @@ an aiohttp middleware: a middleware chain costs every request a few more corouti
 and the mock must stay far from being the bottleneck of the benchmark it serves.
 
 For each request outside `/__admin/`, in this order: know its route; draw its delay; take
-a rate-limit token (429 when there is none); draw a fault; answer from the replay store or the
-real handler; wait until the drawn delay has passed since arrival; send (paced to the route's
-bandwidth, or deliberately broken); record stats and a journal entry. With a replay timing
-set, a replayed answer waits its entry's recorded time (scaled) instead of the drawn delay.
+the request's X-Mock-Latency and X-Mock-Fault if the server allows overrides; challenge
+it if it is a website request the bot-challenge mode picks (`mockserver.challenge`);
+take a rate-limit token (429 when there is none); draw a fault (unless one was asked
+for); answer from the replay store or the real handler; wait until the delay has passed
+since arrival; send (paced to the route's bandwidth, or deliberately broken); record stats
+and a journal entry. With a replay timing set, a replayed answer waits its entry's
+recorded time (scaled) instead of the drawn delay.
 
-With nothing configured, a shorter path does only the bookkeeping.
+Every request gets the same bookkeeping (stats, journal); with nothing configured, the
+answer goes out as the handler made it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import socket
 import struct
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,50 +29,35 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mockserver.faults import FAULT_STATUS
+from mockserver.challenge import challenge_response
+from mockserver.errors import SpecError
+from mockserver.faults import FAULT_KINDS, FAULT_STATUS
 from mockserver.latency import chunk_size
 from mockserver.ratelimit import scope_key
 from mockserver.replay import HOP_BY_HOP, RecordedResponse, describe, request_key
+from mockserver.route_classes import route_of
+from mockserver.specs import parse_duration
 from mockserver.state import ServerState
 from mockserver.stats import NO_ANSWER
 
-__all__ = ["ADMIN_PREFIX", "Params", "Served", "route_of", "with_behaviour"]
+__all__ = ["ADMIN_PREFIX", "FAULT_HEADER", "LATENCY_HEADER", "Params", "Served", "with_behaviour"]
 
 Params = Mapping[str, str]  # a route pattern's parameters, by name
 # A route's handler: the request and its route's parameters in, the answer out.
 Served = Callable[[web.BaseRequest, Params], Awaitable[web.StreamResponse]]
 
 ADMIN_PREFIX = "/__admin/"
+# Per-request overrides, honoured when the server runs with allow_overrides (tests).
+LATENCY_HEADER = "X-Mock-Latency"  # a duration: "250ms"
+FAULT_HEADER = "X-Mock-Fault"  # a fault kind: "503", "reset", "hang"...
 HANG_POLL = 0.05  # how often a hanging request looks whether its client is still there
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TCP RST
 
-# Route names as in mockserver.specs.ROUTES; the website search pages count as "search".
-_ROUTES = re.compile(
-    r"""^(?:
-      (?P<token>/v4/auth/o/token/?$)
-    | (?P<account>/v4/my/account(?:/|$))
-    | (?P<search>/v4/catalog/search(?:/|$)|/search(?:/|$))
-    | (?P<track>/v4/catalog/tracks(?:/|$))
-    | (?P<release>/v4/catalog/releases(?:/|$))
-    | (?P<page>/track/|/release/|/_next/data/)
-    )""",
-    re.VERBOSE,
-)
 _FAULT_DETAIL = {
     500: "Internal server error (injected fault).",
     502: "Bad gateway (injected fault).",
     503: "Service temporarily unavailable (injected fault).",
 }
-
-
-def route_of(method: str, path: str) -> str:
-    """The route class of a request: token, account, search, track, release, page or other.
-
-    `method` does not matter today; it is part of the signature so that a route can come to
-    depend on it without changing callers.
-    """
-    match = _ROUTES.match(path)
-    return (match.lastgroup or "other") if match else "other"
 
 
 def _target(request: web.BaseRequest) -> str:
@@ -87,12 +75,18 @@ def _target(request: web.BaseRequest) -> str:
 class _Outcome:
     """What happened to one request, filled in as it goes, for stats and the journal."""
 
-    __slots__ = ("bytes", "delay", "fault", "recorded_timing", "status")
+    __slots__ = (
+        *("bytes", "delay", "fault", "forced_fault", "recorded_timing", "route", "start"),
+        "status",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, route: str, start: float) -> None:
+        self.route = route  # its route class, which its stats are kept under
+        self.start = start  # when the request arrived, on the server's clock
         self.status = NO_ANSWER
         self.delay: float | None = None
         self.fault: str | None = None
+        self.forced_fault: str | None = None  # asked for by the request's X-Mock-Fault
         self.bytes: int | None = None
         # The delay is a replayed entry's recorded time, which already includes the transfer.
         self.recorded_timing = False
@@ -179,17 +173,19 @@ async def _paced(
 
 
 async def _answer(
-    state: ServerState,
-    request: web.BaseRequest,
-    handler: Served,
-    params: Params,
-    route: str,
-    outcome: _Outcome,
+    state: ServerState, request: web.BaseRequest, handler: Served, params: Params, outcome: _Outcome
 ) -> web.StreamResponse | None:
     """The answer before latency: a 429, an injected fault, a replayed or a handled response.
 
     None means the connection was dropped and nothing is to be sent.
     """
+    if state.allow_overrides:
+        refused = _take_overrides(request, outcome)
+        if refused is not None:
+            return refused
+    challenger = state.challenger
+    if challenger is not None and challenger.challenges(request.path):
+        return challenge_response()
     limit_headers: dict[str, str] | None = None
     limiter = state.limiter
     if limiter is not None:
@@ -199,7 +195,9 @@ async def _answer(
         if not decision.allowed:
             detail = f"Request was throttled. Expected available in {decision.retry_after} seconds."
             return _json(429, {"detail": detail}, limit_headers)
-    fault = state.faults.choose(route, request.path, state.rng) if state.faults.active else None
+    fault = outcome.forced_fault
+    if fault is None and state.faults.active:
+        fault = state.faults.choose(outcome.route, request.path, state.rng)
     outcome.fault = fault
     if fault is not None:
         status = FAULT_STATUS.get(fault)
@@ -240,45 +238,52 @@ async def _answer(
     return response
 
 
-async def _serve(
-    state: ServerState, request: web.BaseRequest, handler: Served, params: Params, route: str
+def _take_overrides(request: web.BaseRequest, outcome: _Outcome) -> web.Response | None:
+    """The request's X-Mock-Latency and X-Mock-Fault into `outcome`; a 400 naming the
+    header if one is not understood."""
+    latency = request.headers.get(LATENCY_HEADER)
+    if latency is not None:
+        try:
+            outcome.delay = parse_duration(latency, LATENCY_HEADER)
+        except SpecError as error:
+            return _json(400, {"detail": str(error)})
+    fault = request.headers.get(FAULT_HEADER)
+    if fault is not None:
+        kind = fault.strip().lower()
+        if kind not in FAULT_KINDS:
+            expected = ", ".join(FAULT_KINDS)
+            return _json(400, {"detail": f"{FAULT_HEADER}: unknown fault {fault!r} ({expected})"})
+        outcome.forced_fault = kind
+    return None
+
+
+async def _shaped(
+    state: ServerState, request: web.BaseRequest, handler: Served, params: Params, outcome: _Outcome
 ) -> web.StreamResponse:
-    clock, stats = state.clock, state.stats
-    start = clock()
-    outcome = _Outcome()
-    latency = state.latency.for_request(route, request.path) if state.latency.active else None
+    """The answer with the configured latency, rate limit, faults and replay applied."""
+    start = outcome.start
+    latency = (
+        state.latency.for_request(outcome.route, request.path) if state.latency.active else None
+    )
     if latency is not None and latency.sampler is not None:
         outcome.delay = latency.sampler(state.rng)
-    stats.begin(route)
     try:
-        try:
-            response = await _answer(state, request, handler, params, route, outcome)
-        except web.HTTPException as error:
-            outcome.status = error.status
-            await _wait_until(start, outcome.delay, state)
-            raise
-        except Exception:
-            outcome.status = 500
-            raise
-        if response is None:
-            return web.Response(status=499)  # the connection is gone: this is never written
-        if response.prepared:  # a streaming handler already sent it: nothing more to shape
-            outcome.status = response.status
-            return response
-        if outcome.delay is not None:
-            await _wait_until(start, outcome.delay, state)
-        bandwidth = None if latency is None or outcome.recorded_timing else latency.bandwidth
-        if bandwidth is None and outcome.fault is None:  # the common case, kept cheap
-            outcome.status, outcome.bytes = response.status, response.content_length
-            return response
-        return await _send(request, response, outcome, bandwidth)
-    finally:
-        duration = clock() - start
-        stats.end(route, outcome.status, outcome.delay, duration, outcome.fault)
-        state.journal.record(
-            start - stats.born, request.method, _target(request), route, outcome.status,
-            outcome.delay, duration, outcome.bytes, request.remote, outcome.fault,
-        )  # fmt: skip
+        response = await _answer(state, request, handler, params, outcome)
+    except web.HTTPException:
+        await _wait_until(start, outcome.delay, state)
+        raise
+    if response is None:
+        return web.Response(status=499)  # the connection is gone: this is never written
+    if response.prepared:  # a streaming handler already sent it: nothing more to shape
+        outcome.status = response.status
+        return response
+    if outcome.delay is not None:
+        await _wait_until(start, outcome.delay, state)
+    bandwidth = None if latency is None or outcome.recorded_timing else latency.bandwidth
+    if bandwidth is None and outcome.fault is None:  # the common case, kept cheap
+        outcome.status, outcome.bytes = response.status, response.content_length
+        return response
+    return await _send(request, response, outcome, bandwidth)
 
 
 async def _wait_until(start: float, delay: float | None, state: ServerState) -> None:
@@ -329,32 +334,38 @@ def with_behaviour(state: ServerState, handler: Served, route: str | None) -> Se
             if path.startswith(ADMIN_PREFIX):
                 return await handler(request, params)
             named = route_of(request.method, path)
-        if state.limiter is not None or state.latency.active or state.faults.active or state.replay:
-            return await _serve(state, request, handler, params, named)
-        # Nothing to delay, limit, break or replay: the answer goes out as it is, with the
-        # same stats and journal as `_serve` keeps, in as few steps (every request's path).
         clock, stats = state.clock, state.stats
-        start = clock()
-        status, size = NO_ANSWER, None
+        outcome = _Outcome(named, clock())
         stats.begin(named)
         try:
+            if (
+                state.limiter is not None
+                or state.latency.active
+                or state.faults.active
+                or state.replay
+                or state.challenger is not None
+                or state.allow_overrides
+            ):
+                return await _shaped(state, request, handler, params, outcome)
+            # Nothing to delay, limit, break or replay: the answer goes out as it is.
             response = await handler(request, params)
-            status = response.status
+            outcome.status = response.status
             if not response.prepared:  # a streamed answer's size is not known here
-                size = response.content_length
+                outcome.bytes = response.content_length
             return response
         except web.HTTPException as error:
-            status = error.status
+            outcome.status = error.status
             raise
         except Exception:
-            status = 500
+            outcome.status = 500
             raise
         finally:
-            duration = clock() - start
-            stats.end(named, status, None, duration, None)
+            duration = clock() - outcome.start
+            stats.end(named, outcome.status, outcome.delay, duration, outcome.fault)
             state.journal.record(
-                start - stats.born, request.method, _target(request), named, status,
-                None, duration, size, request.remote, None,
+                outcome.start - stats.born, request.method, _target(request), named,
+                outcome.status, outcome.delay, duration, outcome.bytes, request.remote,
+                outcome.fault,
             )  # fmt: skip
 
     return behaved

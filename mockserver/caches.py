@@ -19,6 +19,10 @@ class RenderCache(Generic[V]):
         self._maxsize = maxsize
         self._items: dict[int, V] = {}
 
+    def grow(self, maxsize: int) -> None:
+        """Hold at least `maxsize` entries from now on."""
+        self._maxsize = max(self._maxsize, maxsize)
+
     def peek(self, key: int) -> V | None:
         """The value for `key` if it is cached, else None."""
         return self._items.get(key)

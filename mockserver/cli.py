@@ -39,6 +39,9 @@ examples:
   python -m mockserver serve --replay session.har --replay-timing recorded   # recorded latency
   python -m mockserver serve --replay session.har --replay-timing 0.5x       # at twice the speed
   python -m mockserver serve --host 0.0.0.0 --admin-token s3cret   # remote /__admin/ use
+  python -m mockserver serve --challenge web:after=50   # website answers 403 challenges after 50
+  python -m mockserver serve --allow-overrides          # X-Mock-Latency: 250ms, X-Mock-Fault: 503
+  python -m mockserver serve --no-prerender             # faster start, slower first searches
   python -m mockserver serve --config mock.toml --port 9000   # CLI options win over the file
 
 spec syntax (the same in the --config file and in PATCH /__admin/config):
@@ -48,6 +51,7 @@ spec syntax (the same in the --config file and in PATCH /__admin/config):
   rate limit  COUNT/(s|min|h)[,burst=N][,scope=global|token|client][,penalty=on|off] | off
   faults      [ROUTE:]KIND=P[,KIND=P...][,first=N] | off
               KIND: 500 | 502 | 503 | reset | hang | truncate | invalid_json
+  challenge   web:after=N | web:rate=R/s | off
   ROUTE       search | track | release | page | token | account | other | a path glob "/v4/*"
 
 Settings without an option (token_ttl, journal_size, hang_seconds) go in the --config file:
@@ -111,6 +115,9 @@ SERVE_OVERRIDES: Final = (
     "replay_strict",
     "replay_timing",
     "admin_token",
+    "challenge",
+    "allow_overrides",
+    "prerender",
 )
 
 
@@ -159,6 +166,24 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         metavar="T",
         help="lets non-loopback clients use /__admin/ with this bearer token (loopback "
         "clients never need it; default: loopback only)",
+    )
+    add(
+        "--challenge",
+        metavar="SPEC",
+        help="answer website requests with a bot challenge: web:after=N, web:rate=R/s or off",
+    )
+    add(
+        "--allow-overrides",
+        action="store_true",
+        default=None,
+        help="honour the request headers X-Mock-Latency (250ms) and X-Mock-Fault (503, reset...)",
+    )
+    add(
+        "--no-prerender",
+        dest="prerender",
+        action="store_false",
+        default=None,
+        help="render search rows when first asked, not at start-up (starts ~2.5 s sooner)",
     )
     add("--config", type=Path, metavar="FILE.toml", help="settings file; CLI options win")
 

@@ -12,7 +12,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mockserver.latency import RouteSelector
+from mockserver.route_classes import RouteTable
 
 __all__ = [
     "FAULT_KINDS",
@@ -75,20 +75,14 @@ class FaultPlan:
 
     def __init__(self, config: FaultConfig) -> None:
         self.config = config
-        default = next((s for s in config.specs if s.route is None), FaultSpec(None))
-        self._default = _resolve(default, default)
-        self._by_key = {s.route: _resolve(s, default) for s in config.specs if s.route is not None}
-        self._selector = RouteSelector(self._by_key) if self._by_key else None
+        self._table = RouteTable(config.specs, FaultSpec(None), _resolve)
         self._seen: dict[str, int] = {}
         # The behaviour skips fault handling entirely when this is false.
-        self.active = not self._default.idle or any(not f.idle for f in self._by_key.values())
+        self.active = any(not f.idle for f in (self._table.default, *self._table.by_key.values()))
 
     def for_request(self, route: str, path: str) -> RouteFaults:
         """The faults that apply to a request of `route` at `path`."""
-        if self._selector is None:
-            return self._default
-        key = self._selector.pick(route, path)
-        return self._default if key is None else self._by_key[key]
+        return self._table.for_request(route, path)
 
     def choose(self, route: str, path: str, rng: random.Random) -> str | None:
         """The fault kind to inject into this request (a FAULT_KINDS name or FIRST_N), or None."""

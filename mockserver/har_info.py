@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from mockserver.behaviour import route_of
 from mockserver.errors import ReplayError
+from mockserver.route_classes import route_of
 
 __all__ = [
     "EntryInfo",

@@ -7,12 +7,12 @@ same seed and the same request order draws the same delays.
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import random
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from mockserver.route_classes import RouteTable
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -21,7 +21,6 @@ __all__ = [
     "LatencyModel",
     "LatencySpec",
     "RouteLatency",
-    "RouteSelector",
     "Sampler",
     "chunk_size",
     "make_sampler",
@@ -117,44 +116,18 @@ def chunk_size(bandwidth: float) -> int:
     return max(MIN_CHUNK, int(bandwidth * BANDWIDTH_TICK))
 
 
-class RouteSelector:
-    """Picks the configured route key for a request: the first matching glob, else its route.
-
-    Shared by the latency model and the fault plan, which accept the same route keys.
-    """
-
-    def __init__(self, keys: Iterable[str]) -> None:
-        keys = list(keys)
-        self._names = frozenset(k for k in keys if not k.startswith("/"))
-        self._globs = [(re.compile(fnmatch.translate(k)).match, k) for k in keys if k[:1] == "/"]
-
-    def pick(self, route: str, path: str) -> str | None:
-        for match, key in self._globs:
-            if match(path):
-                return key
-        return route if route in self._names else None
-
-
 class LatencyModel:
     """The effective latency of every route of a LatencyConfig, resolved once."""
 
     def __init__(self, config: LatencyConfig) -> None:
         self.config = config
-        default = next((s for s in config.specs if s.route is None), LatencySpec(None))
-        self._default = _resolve(default, default)
-        self._by_key: Mapping[str, RouteLatency] = {
-            s.route: _resolve(s, default) for s in config.specs if s.route is not None
-        }
-        self._selector = RouteSelector(self._by_key) if self._by_key else None
+        self._table = RouteTable(config.specs, LatencySpec(None), _resolve)
         # The behaviour skips all latency work when this is false.
-        self.active = bool(self._by_key) or self._default != RouteLatency(None, None)
+        self.active = bool(self._table.by_key) or self._table.default != RouteLatency(None, None)
 
     def for_request(self, route: str, path: str) -> RouteLatency:
         """The latency to apply to a request of `route` at `path`."""
-        if self._selector is None:
-            return self._default
-        key = self._selector.pick(route, path)
-        return self._default if key is None else self._by_key[key]
+        return self._table.for_request(route, path)
 
 
 def _resolve(spec: LatencySpec, default: LatencySpec) -> RouteLatency:

@@ -17,6 +17,7 @@ import base64
 import html
 import random
 import string
+import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -33,6 +34,7 @@ from mockserver.render_api import (
     ApiRenderer,
     JsonObject,
     Spliced,
+    dumps_kept,
     splice,
     stable_int,
     stable_uuid,
@@ -50,8 +52,9 @@ _HTML_ESCAPES: Final = ((b"&", b"\\u0026"), (b"<", b"\\u003c"), (b">", b"\\u003e
 
 
 def script_safe(value: object) -> bytes:
-    """`value` as JSON that cannot end or break the <script> it is inlined in."""
-    body = orjson.dumps(value)
+    """`value` as JSON that cannot end or break the <script> it is inlined in (in a bytes
+    object of its own size: see `dumps_kept`)."""
+    body = dumps_kept(value)
     for raw, escaped in _HTML_ESCAPES:
         if raw in body:
             body = body.replace(raw, escaped)
@@ -132,6 +135,11 @@ def _hole(name: str) -> bytes:
     return MARK + name.encode() + MARK
 
 
+# A page's fresh values may stay the same within one second: the bytes of the pages served
+# in the current second are kept, the most recent ones, and sent again as they are.
+KEPT_PAGES: Final = 64  # ~10 MB of pages at most
+
+
 class PageTemplate:
     """A page rendered once, with holes for the values that differ on every request."""
 
@@ -142,7 +150,13 @@ class PageTemplate:
         self._holes = tuple((i, part) for i, part in enumerate(parts) if part[:1] == MARK)
 
     def render(self) -> bytes:
-        """The page with fresh values in its holes (one value per name and page)."""
+        """The page with fresh values in its holes (one value per name and page), the same
+        bytes again within the second they were made in."""
+        second = int(time.time())
+        with _KEPT_LOCK:  # servers on other threads of this process share the cache
+            kept = _KEPT.get(self)
+        if kept is not None and kept[0] == second:
+            return kept[1]
         parts = self._parts.copy()
         fresh: dict[bytes, bytes] = {}
         for index, name in self._holes:
@@ -150,7 +164,15 @@ class PageTemplate:
             if value is None:
                 value = fresh[name] = _FRESH[name]()
             parts[index] = value
-        return b"".join(parts)
+        page = b"".join(parts)
+        if self._holes:
+            with _KEPT_LOCK:
+                _KEPT.put(self, (second, page))
+        return page
+
+
+_KEPT: Final[LruCache[PageTemplate, tuple[int, bytes]]] = LruCache(KEPT_PAGES)
+_KEPT_LOCK: Final = threading.Lock()
 
 
 class WebRenderer:
@@ -160,6 +182,9 @@ class WebRenderer:
         self._api = api
         self._shell = shell
         self._rows: RenderCache[bytes] = RenderCache(CACHE_SIZE)
+        # Every catalog track's row (without its score), by catalog ordinal, once rendered
+        # at start-up.
+        self.rows_by_ordinal: Sequence[bytes] | None = None
         self._details: RenderCache[bytes] = RenderCache(CACHE_SIZE)
         self._track_pages: LruCache[tuple[int, str], PageTemplate] = LruCache(TEMPLATE_CACHE_SIZE)
         self._next_routes: LruCache[int, PageTemplate] = LruCache(TEMPLATE_CACHE_SIZE)
@@ -179,18 +204,59 @@ class WebRenderer:
 
     def track_row_parts(self, tracks: Sequence[Track], first_rank: int = 0) -> list[Spliced]:
         """`track_rows` as parts for `search_template`, which places them without a copy."""
-        get, make = self._rows.get, self._track_row_tail
+        peek, get, make = self._rows.peek, self._rows.get, self._track_row_tail
         return [
-            Spliced(_score_prefix(first_rank + i), get(t.id, partial(make, t)))
+            Spliced(_score_prefix(first_rank + i), peek(t.id) or get(t.id, partial(make, t)))
             for i, t in enumerate(tracks)
         ]
 
-    def _track_row_tail(self, track: Track) -> bytes:
-        return script_safe(self._track_row(track))[1:]
+    def track_row_list(self, tracks: Sequence[Track], first_rank: int = 0) -> Spliced:
+        """`track_row_parts` as one spliced JSON list: one placeholder for `splice`."""
+        parts = [b"["]
+        for row in self.track_row_parts(tracks, first_rank):
+            parts += (*row.parts, b",")
+        parts[-1] = b"]" if tracks else b"[]"
+        return Spliced(*parts)
 
-    def _track_row(self, track: Track) -> JsonObject:
+    def track_row_list_at(
+        self, ordinals: Sequence[int], tracks: Sequence[Track], first_rank: int = 0
+    ) -> Spliced:
+        """`track_row_list` of the tracks at these catalog `ordinals`: straight from the rows
+        rendered at start-up, if they were."""
+        rows = self.rows_by_ordinal
+        if rows is None:
+            return self.track_row_list([tracks[o] for o in ordinals], first_rank)
+        parts = [b"["]
+        for rank, ordinal in enumerate(ordinals, first_rank):
+            parts += (_score_prefix(rank), rows[ordinal], b",")
+        parts[-1] = b"]" if ordinals else b"[]"
+        return Spliced(*parts)
+
+    def prerender_track_rows(
+        self,
+        tracks: Sequence[Track],
+        keep: int,
+        details: Callable[[Track], JsonObject] | None = None,
+    ) -> list[bytes]:
+        """Render the search-page rows of `tracks` now, so that no search page has to; keep
+        the rows of at least `keep` tracks from now on. The rows (without their score), in
+        the order of `tracks`.
+
+        A row reads no `url` of the track detail: `details` may be another renderer's
+        (one whose dicts are already made), which halves the work.
+        """
+        self._rows.grow(keep)
+        return [self._rows.get(t.id, partial(self._track_row_tail, t, details)) for t in tracks]
+
+    def _track_row_tail(
+        self, track: Track, details: Callable[[Track], JsonObject] | None = None
+    ) -> bytes:
+        detail = (details or self._api.track)(track)
+        return script_safe(self._track_row(track, detail))[1:]
+
+    @staticmethod
+    def _track_row(track: Track, detail: JsonObject) -> JsonObject:
         release = track.release
-        detail = self._api.track(track)
         return {
             "add_date": stamp(release.date, "16:08:32"),
             "artists": people(track.artists, track.remixers),

@@ -24,7 +24,8 @@ from typing import Final
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11
 
-from mockserver.behaviour import Params, Served, route_of, with_behaviour
+from mockserver.behaviour import Params, Served, with_behaviour
+from mockserver.route_classes import route_of
 from mockserver.state import ServerState
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Run the mock server: in a background thread (tests, benchmarks) or in the foreground (CLI).
+"""Run the mock server: in a background thread (tests, the recording proxy) or in the
+foreground (the CLI, and so `mockserver.process.MockProcess`).
 
 `running_server` gives the calling code a live server on its own event loop and thread, so
 synchronous clients (requests) and other event loops can use it alike; leaving the context
@@ -116,7 +117,14 @@ async def _start(app: web.Application, host: str, port: int) -> tuple[web.BaseRu
 
 
 class MockServerHandle:
-    """A mock server running in a background thread; `stop()` (or leaving the context) ends it."""
+    """A mock server running in a background thread; `stop()` (or leaving the context) ends it.
+
+    Kept beside `mockserver.process.MockProcess` (a server in a process of its own, which
+    the benchmarks use) for what only the same process can do: the tests hand a server an
+    injected clock (token expiry, rate-limit windows) and a catalog built once for the whole
+    session, and read its Application (`app`) and the recording proxy's entries; the
+    recording proxy (`python -m mockserver record`) serves its own Application this way.
+    """
 
     def __init__(self, app: web.Application, host: str, port: int) -> None:
         self.host = host

@@ -8,6 +8,11 @@ a query well under a millisecond. The best `RESCORE_WINDOW` hits are then rescor
 phrase boosts (ES's `rescore`): the whole query equal to "artists name mix", or a field's
 exact phrase inside the query. Unknown query tokens stand for the indexed tokens one edit
 away (fuzziness). Ties go to the lower id. Results are cached per normalised query.
+
+The scores are added up by numpy over each token's postings, in the same order and to the
+same float64 sums as the hand-written loops this replaced (2.2x less CPU a query, the
+rankings bit for bit the same). SQLite's FTS5 `bm25()` was measured as the alternative:
+see results/mock/NOTES.md.
 """
 
 from __future__ import annotations
@@ -18,14 +23,15 @@ import re
 import threading
 import unicodedata
 from array import array
-from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from operator import add, itemgetter
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from mockserver import vocab
+from mockserver.caches import LruCache
 from mockserver.errors import SpecError
 from mockserver.model import Release, Track
 
@@ -35,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["SearchIndex", "SearchPage", "fold", "tokenize"]
 
 T = TypeVar("T")
+_Ordinals = npt.NDArray[np.intp]  # document ordinals
+_Weights = npt.NDArray[np.float64]
+_NO_HITS: Final[_Ordinals] = np.zeros(0, dtype=np.intp)
 
 BM25_K1: Final = 1.2
 BM25_B: Final = 0.75
@@ -42,8 +51,8 @@ BM25_B: Final = 0.75
 # total at most this share of the documents (and always the rarest token's). The more
 # frequent tokens only add to those documents' scores.
 CANDIDATE_FRACTION: Final = 0.02
-DENSE_FRACTION: Final = 0.01  # tokens in more documents may get a dense array...
-DENSE_BUDGET: Final = 64 << 20  # ...while all dense arrays fit in this many bytes
+DENSE_FRACTION: Final = 0.01  # tokens in more documents are added last...
+DENSE_BUDGET: Final = 64 << 20  # ...as many as 4 bytes a document each fit in this
 RESCORE_WINDOW: Final = 30
 FUZZY_FACTOR: Final = 0.7
 FUZZY_MAX_EXPANSIONS: Final = 4
@@ -185,37 +194,44 @@ class _Engine:
         normal = {text: " ".join(tokens) for text, tokens in analysed.items()}
         self._phrase_hashes = [_phrase_hashes(docs, fields, normal) for fields, _, _ in phrases]
         self._budget = max(64, int(n * CANDIDATE_FRACTION))
-        self._postings: dict[str, tuple[array[int], array[float]]] = {}
+        # Per token, its documents' ordinals (ascending) and weights: BM25 times idf, kept
+        # to float32 precision as ever (the scores, and so the ties, stay bit for bit the
+        # same), as float64 arrays for numpy to add up.
+        self._postings: dict[str, tuple[_Ordinals, _Weights]] = {}
         for tok, (ordinals, values) in postings.items():
             df = len(ordinals)
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            self._postings[tok] = (array("i", ordinals), array("f", [v * idf for v in values]))
-        # The most frequent tokens also get a dense per-document array, for fast probes,
-        # as many as fit in DENSE_BUDGET bytes.
+            scaled = np.array([v * idf for v in values], dtype=np.float32)
+            self._postings[tok] = (np.array(ordinals, dtype=np.intp), scaled.astype(np.float64))
+        # The most frequent tokens also get a dense per-document array (float32, as their
+        # weights), for fast probes, as many as fit in DENSE_BUDGET bytes; probes of these
+        # are added last, as the hand-written loops did.
         by_df = sorted(self._postings, key=lambda tok: (-len(self._postings[tok][0]), tok))
         frequent = [tok for tok in by_df if len(self._postings[tok][0]) > n * DENSE_FRACTION]
-        self._dense: dict[str, array[float]] = {}
+        self._dense: dict[str, npt.NDArray[np.float32]] = {}
         for tok in frequent[: DENSE_BUDGET // max(4 * n, 1)]:
-            dense = self._dense[tok] = array("f", bytes(4 * n))
-            for d, v in zip(*self._postings[tok], strict=True):
-                dense[d] = v
-        self._cache: OrderedDict[str, tuple[array[int], int]] = OrderedDict()
-        self._lock = threading.Lock()
+            dense = self._dense[tok] = np.zeros(n, dtype=np.float32)
+            dense[self._postings[tok][0]] = self._postings[tok][1]
+        self._df = {tok: len(ordinals) for tok, (ordinals, _) in self._postings.items()}
+        # Per document: the scores the tokens within the budget add up to, and whether one
+        # found it; zeroed again after each query (under their lock: threads share an index).
+        self._sums = np.zeros(n)
+        self._found = np.zeros(n, dtype=np.bool_)
+        self._scratch = threading.Lock()
+        self._cache: LruCache[str, _Ranking] = LruCache(CACHE_SIZE)
+        self._lock = threading.Lock()  # the cache's: an index may serve several threads
 
-    def search(self, query: str) -> tuple[array[int], int]:
+    def search(self, query: str) -> _Ranking:
         """Ordinals of every hit, best first, and their number; cached per token string."""
         tokens = tokenize(query)
         key = " ".join(tokens)
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
+        if hit is not None:
+            return hit
         result = self._rank(tokens)
         with self._lock:
-            self._cache[key] = result
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            self._cache.put(key, result)
         return result
 
     def _terms(self, tokens: list[str]) -> tuple[list[list[tuple[str, float]]], list[str]]:
@@ -245,91 +261,76 @@ class _Engine:
         ranked = sorted(found, key=lambda alt: (-len(postings[alt][0]), alt))
         return ranked[:FUZZY_MAX_EXPANSIONS]
 
-    def _rank(self, tokens: list[str]) -> tuple[array[int], int]:
+    def _rank(self, tokens: list[str]) -> _Ranking:
         groups, corrected = self._terms(tokens)
         if not groups:
-            return array("i"), 0
-        postings = self._postings
-        sizes = [sum(len(postings[tok][0]) for tok, _ in group) for group in groups]
+            return _Ranking([], _NO_HITS)
+        postings, df = self._postings, self._df
+        sizes = [sum(df[tok] for tok, _ in group) for group in groups]
         by_rarity = sorted(range(len(groups)), key=sizes.__getitem__)
         budget = max(self._budget, sizes[by_rarity[0]])
-        scores: dict[int, float] = {}
-        spent = 0
+        adding: list[tuple[str, float]] = []
         probes: list[tuple[str, float]] = []
+        spent = 0
         for g in by_rarity:
             spent += sizes[g]
-            if spent > budget:
-                probes.extend(groups[g])
-                continue
-            for tok, factor in groups[g]:
-                ordinals, values = postings[tok]
-                if not scores:  # the first token's weights are the scores: built in C
-                    weights = values if factor == 1.0 else map(factor.__mul__, values)
-                    scores = dict(zip(ordinals, weights, strict=True))
-                    continue
-                get = scores.get
-                if factor == 1.0:
-                    for d, v in zip(ordinals, values, strict=True):
-                        scores[d] = get(d, 0.0) + v
-                else:
-                    for d, v in zip(ordinals, values, strict=True):
-                        scores[d] = get(d, 0.0) + v * factor
-        dense = [(self._dense[tok], f) for tok, f in probes if tok in self._dense]
+            (probes if spent > budget else adding).extend(groups[g])
+        # The hits: every document the tokens within the budget find (ascending ordinals).
+        # Each one's score adds up in the order the hand-written loops added it: the tokens
+        # within the budget, then the others, the dense ones last (x + 0.0 == x, exactly).
+        if len(adding) == 1:
+            found, weights = postings[adding[0][0]]
+            factor = adding[0][1]
+            totals = weights * factor if factor != 1.0 else weights.copy()
+        else:
+            with self._scratch:
+                sums, marks = self._sums, self._found
+                for tok, factor in adding:
+                    ordinals, weights = postings[tok]
+                    sums[ordinals] += weights if factor == 1.0 else weights * factor
+                    marks[ordinals] = True
+                found = np.flatnonzero(marks)
+                totals = sums[found]
+                sums[found] = 0.0
+                marks[found] = False
+        dense = self._dense
         for tok, factor in probes:
-            if tok not in self._dense:
-                self._probe(scores, tok, factor)
-        # From here on, C-level maps over the candidates rather than Python loops; the sums
-        # add up in the same order as ever, so scores and ties stay bit for bit the same.
-        found = sorted(scores)
-        totals = list(map(scores.__getitem__, found))
-        for weights, factor in dense:
-            column = _pick(weights, found)
-            totals = list(
-                map(add, totals, column if factor == 1.0 else map(factor.__mul__, column))
-            )
-        # Stable sorts: equal scores keep the ascending ids `found` is in.
-        order = sorted(range(len(found)), key=totals.__getitem__, reverse=True)
-        window = order[:RESCORE_WINDOW]
-        boosted = self._rescore([found[i] for i in window], corrected)
-        window.sort(key=lambda i: (-totals[i] * boosted[found[i]], found[i]))
-        ranked = map(found.__getitem__, itertools.chain(window, order[RESCORE_WINDOW:]))
-        return array("i", ranked), len(found)
-
-    def _probe(self, scores: dict[int, float], token: str, factor: float) -> None:
-        """Add a token's weight to the documents already found, the cheaper way round."""
-        ordinals, values = self._postings[token]
-        if len(scores) * 8 < len(ordinals):
-            for d in scores:
-                i = bisect_left(ordinals, d)
-                if i < len(ordinals) and ordinals[i] == d:
-                    scores[d] += values[i] * factor
-            return
-        for d, v in zip(ordinals, values, strict=True):
-            if d in scores:
-                scores[d] += v * factor
+            if tok in dense:
+                continue
+            ordinals, weights = postings[tok]
+            at = ordinals.searchsorted(found)
+            at[at == len(ordinals)] = 0
+            column = np.where(ordinals[at] == found, weights[at], 0.0)
+            totals += column if factor == 1.0 else column * factor
+        for tok, factor in probes:
+            if tok in dense:
+                column = dense[tok][found].astype(np.float64)
+                totals += column if factor == 1.0 else column * factor
+        # A stable sort: equal scores keep the ascending ordinals `found` is in.
+        order = np.argsort(-totals, kind="stable")
+        head = order[:RESCORE_WINDOW]
+        hits, scores = found[head].tolist(), totals[head].tolist()
+        boosted = self._rescore(hits, corrected)
+        window = sorted(range(len(hits)), key=lambda i: (-scores[i] * boosted[hits[i]], hits[i]))
+        return _Ranking([hits[i] for i in window], found[order[RESCORE_WINDOW:]])
 
     def _rescore(self, window: list[int], query: list[str]) -> dict[int, float]:
         """The phrase-boost factor of each document in the window."""
         query = query[:MAX_PHRASE_TOKENS]
-        wanted = {
-            "whole": {hash(" ".join(query))},
-            "contained": {
-                hash(" ".join(query[i:j]))
-                for i in range(len(query))
-                for j in range(i + 1, len(query) + 1)
-            },
-        }
+        contained: set[int] = set()
+        for i, first in enumerate(query):
+            phrase = first
+            contained.add(hash(phrase))
+            for word in query[i + 1 :]:
+                phrase = f"{phrase} {word}"
+                contained.add(hash(phrase))
+        wanted = {"whole": {hash(" ".join(query))}, "contained": contained}
         factors = dict.fromkeys(window, 1.0)
         for store, (_, mode, boost) in zip(self._phrase_hashes, self._phrases, strict=True):
             matches = map(wanted[mode].__contains__, map(store.__getitem__, window))
             for d in itertools.compress(window, matches):
                 factors[d] += boost
         return factors
-
-
-def _pick(values: array[float], keys: list[int]) -> Sequence[float]:
-    """values[k] for each k, in one C call."""
-    return itemgetter(*keys)(values) if len(keys) > 1 else [values[k] for k in keys]
 
 
 def _phrase_hashes(
@@ -385,13 +386,31 @@ def _check_paging(page: int, per_page: int) -> None:
         raise SpecError("search", f"page and per_page must be >= 1, got {page}, {per_page}")
 
 
-def _page(
-    found: tuple[array[int], int], items: Callable[[int], T], page: int, per_page: int
-) -> SearchPage[T]:
-    ranked, count = found
+class _Ranking:
+    """The hits of one query, best first: the rescored window as a list, the rest (already
+    in order) as an array that becomes a list when a page first reaches into it."""
+
+    __slots__ = ("_all", "_rest", "count", "head")
+
+    def __init__(self, head: list[int], rest: _Ordinals) -> None:
+        self.head = head
+        self._rest = rest
+        self._all: list[int] | None = None
+        self.count = len(head) + len(rest)
+
+    def ordinals(self, start: int, stop: int) -> list[int]:
+        """The hits ranked `start` to `stop` (excluded)."""
+        if stop <= len(self.head):
+            return self.head[start:stop]
+        if self._all is None:
+            self._all = self.head + self._rest.tolist()
+        return self._all[start:stop]
+
+
+def _page(found: _Ranking, items: Callable[[int], T], page: int, per_page: int) -> SearchPage[T]:
     start = (page - 1) * per_page
-    chosen = tuple(items(d) for d in ranked[start : start + per_page])
-    return SearchPage(chosen, count, page, per_page)
+    chosen = tuple(map(items, found.ordinals(start, start + per_page)))
+    return SearchPage(chosen, found.count, page, per_page)
 
 
 class SearchIndex:
@@ -408,6 +427,13 @@ class SearchIndex:
         """Tracks matching `query`, best first."""
         _check_paging(page, per_page)
         return _page(self._tracks.search(query), self._catalog.tracks.__getitem__, page, per_page)
+
+    def search_track_ordinals(
+        self, query: str, page: int = 1, per_page: int = 25
+    ) -> SearchPage[int]:
+        """`search_tracks`, its tracks as catalog ordinals."""
+        _check_paging(page, per_page)
+        return _page(self._tracks.search(query), int, page, per_page)
 
     def search_releases(self, query: str, page: int = 1, per_page: int = 25) -> SearchPage[Release]:
         """Releases matching `query` (name, artists, remixers, label, catalog number)."""

@@ -7,6 +7,8 @@ spec syntax of `mockserver.specs`:
     latency = ["lognormal:median=40ms,sigma=0.4", "search=fixed:120ms,bandwidth=2MB/s"]
     rate_limit = "20/s,burst=5,scope=token"
     faults = "503=0.02,first=1"
+    challenge = "web:after=20"        # website requests after the 20th get a bot challenge
+    allow_overrides = true            # honour X-Mock-Latency / X-Mock-Fault request headers
     replay = ["recordings/"]          # relative to the TOML file
     replay_timing = "recorded"        # or "model" (the default), or a factor such as "0.5x"
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockserver.challenge import ChallengeConfig, parse_challenge
 from mockserver.errors import SpecError
 from mockserver.faults import FaultConfig
 from mockserver.latency import LatencyConfig
@@ -63,6 +66,12 @@ class Settings:
     # How long a "hang" fault holds a request before the server gives up (504); clients
     # normally time out long before.
     hang_seconds: float = 300.0
+    # Website requests answered with a Cloudflare-style bot challenge (None: never).
+    challenge: ChallengeConfig | None = None
+    # Honour the per-request X-Mock-Latency and X-Mock-Fault headers.
+    allow_overrides: bool = False
+    # Render every search row at start-up (catalogs up to app.PRERENDER_LIMIT tracks).
+    prerender: bool = True
 
 
 # A converter turns a raw value (TOML or CLI) or an already-typed one into the field's type;
@@ -128,12 +137,23 @@ def _latency(value: object, option: str, base: Path | None) -> object:
     return parse_latency(_specs(value, option), option)
 
 
-def _rate_limit(value: object, option: str, base: Path | None) -> object:
-    if isinstance(value, RateLimitConfig) or value is False:
-        return value or None
-    if not isinstance(value, str):
-        raise _fail(option, 'a rate limit spec such as "20/s,burst=5" or "off"', value)
-    return parse_rate_limit(value, option)
+def _spec_or_off(
+    config_type: type, what: str, example: str, parse: Callable[[str, str], object | None]
+) -> _Converter:
+    """A setting that is one spec string, or "off" (None; `false` in TOML)."""
+
+    def convert(value: object, option: str, base: Path | None) -> object:
+        if isinstance(value, config_type) or value is False:
+            return value or None
+        if not isinstance(value, str):
+            raise _fail(option, f'a {what} spec such as "{example}" or "off"', value)
+        return parse(value, option)
+
+    return convert
+
+
+_rate_limit = _spec_or_off(RateLimitConfig, "rate limit", "20/s,burst=5", parse_rate_limit)
+_challenge = _spec_or_off(ChallengeConfig, "challenge", "web:after=10", parse_challenge)
 
 
 def _faults(value: object, option: str, base: Path | None) -> object:
@@ -192,6 +212,9 @@ _CONVERTERS: dict[str, _Converter] = {
     "token_ttl": _positive_number,
     "journal_size": _integer(0),
     "hang_seconds": _positive_number,
+    "challenge": _challenge,
+    "allow_overrides": _flag,
+    "prerender": _flag,
 }
 SETTING_NAMES = tuple(_CONVERTERS)
 assert set(SETTING_NAMES) == {f.name for f in dataclasses.fields(Settings)}

@@ -25,6 +25,7 @@ from mockserver.errors import SpecError
 from mockserver.faults import FAULT_KINDS, FaultConfig, FaultSpec
 from mockserver.latency import DISTRIBUTIONS, Distribution, LatencyConfig, LatencySpec
 from mockserver.ratelimit import SCOPES, RateLimitConfig
+from mockserver.route_classes import ROUTES
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -40,12 +41,12 @@ __all__ = [
     "format_faults",
     "format_latency",
     "format_rate_limit",
+    "parse_duration",
     "parse_faults",
     "parse_latency",
     "parse_rate_limit",
 ]
 
-ROUTES = ("search", "track", "release", "page", "token", "account", "other")
 _UNITLESS_PARAMS = frozenset({"sigma"})
 # Unit -> (multiplier, divisor): dividing by an exact 1000 keeps "50ms" == 0.05 exactly.
 _DURATION_UNITS = {"us": (1.0, 1e6), "ms": (1.0, 1e3), "s": (1.0, 1.0)}
@@ -75,6 +76,11 @@ def _quantity(text: str, units: _Units, option: str, what: str) -> float:
     if not math.isfinite(value):
         raise SpecError(option, f"{what} {text.strip()!r} is too large")
     return value
+
+
+def parse_duration(text: str, option: str) -> float:
+    """A duration such as `250ms`, `1.5s` or `800us`, in seconds."""
+    return _quantity(text, _DURATION_UNITS, option, "duration")
 
 
 def _format_quantity(value: float, units: _Units, option: str) -> str:

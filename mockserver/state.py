@@ -7,6 +7,12 @@ import random
 import time
 from collections.abc import Callable, Mapping
 
+from mockserver.challenge import (
+    ChallengeConfig,
+    Challenger,
+    format_challenge,
+    parse_challenge,
+)
 from mockserver.errors import SpecError
 from mockserver.faults import FaultConfig, FaultPlan
 from mockserver.latency import LatencyConfig, LatencyModel
@@ -25,7 +31,7 @@ from mockserver.stats import Journal, Stats
 
 __all__ = ["PATCHABLE", "ServerState"]
 
-PATCHABLE = ("latency", "rate_limit", "faults")
+PATCHABLE = ("latency", "rate_limit", "faults", "challenge")
 
 
 def _spec_list(value: object, option: str) -> list[str]:
@@ -59,8 +65,11 @@ class ServerState:
         self.journal = Journal(settings.journal_size)
         self.latency = LatencyModel(settings.latency)
         self.faults = FaultPlan(settings.faults)
+        self.allow_overrides = settings.allow_overrides
         self.limiter: RateLimiter | None = None
         self._set_rate_limit(settings.rate_limit)
+        self.challenger: Challenger | None = None
+        self._set_challenge(settings.challenge)
 
     @classmethod
     def from_settings(
@@ -78,16 +87,27 @@ class ServerState:
         if config != self.rate_limit:
             self.limiter = None if config is None else RateLimiter(config, self.clock)
 
+    @property
+    def challenge(self) -> ChallengeConfig | None:
+        return None if self.challenger is None else self.challenger.config
+
+    def _set_challenge(self, config: ChallengeConfig | None) -> None:
+        # An unchanged challenge keeps its count, as an unchanged rate limit its buckets.
+        if config != self.challenge:
+            self.challenger = None if config is None else Challenger(config, self.clock)
+
     def config_dict(self) -> dict[str, object]:
-        """The current latency, rate limit and faults, as spec strings."""
+        """The current latency, rate limit, faults and challenge, as spec strings."""
         return {
             "latency": format_latency(self.latency.config),
             "rate_limit": format_rate_limit(self.rate_limit),
             "faults": format_faults(self.faults.config),
+            "challenge": format_challenge(self.challenge),
         }
 
     def apply_patch(self, patch: Mapping[str, object]) -> None:
-        """Change latency, rate_limit and/or faults; all are validated before anything changes.
+        """Change latency, rate_limit, faults and/or challenge; all are validated before
+        anything changes.
 
         Raises SpecError (naming the key) for an unknown key or a bad value.
         """
@@ -106,12 +126,19 @@ class ServerState:
             if value is not None and not isinstance(value, str):
                 raise SpecError("rate_limit", f"expected a spec string or null, got {value!r}")
             rate_limit = None if value is None else parse_rate_limit(value, "rate_limit")
+        challenge = self.challenge
+        if "challenge" in patch:
+            value = patch["challenge"]
+            if value is not None and not isinstance(value, str):
+                raise SpecError("challenge", f"expected a spec string or null, got {value!r}")
+            challenge = None if value is None else parse_challenge(value, "challenge")
         # Everything parsed: from here on nothing can fail.
         if latency is not None and latency != self.latency.config:
             self.latency = LatencyModel(latency)
         if faults is not None and faults != self.faults.config:
             self.faults = FaultPlan(faults)
         self._set_rate_limit(rate_limit)
+        self._set_challenge(challenge)
 
     def reset(self) -> None:
         """Clear stats, journal, rate-limit buckets, "first N" counters and replay positions.
@@ -126,3 +153,5 @@ class ServerState:
             self.limiter.reset()
         self.faults.reset()
         self.replay.reset()
+        if self.challenger is not None:
+            self.challenger.reset()

@@ -88,8 +88,9 @@ async def _search_tracks(
         text = request.query.get("q", "").strip()
         page = _lenient_int(request.query, "page", 1, 10_000)
         per_page = _lenient_int(request.query, "per_page", WEB_PER_PAGE, WEB_MAX_PER_PAGE)
-        found = ctx.index.search_tracks(text, page, per_page)
-        rows = ctx.renderer.track_row_parts(found.items, (page - 1) * per_page)
+        found = ctx.index.search_track_ordinals(text, page, per_page)
+        first = (page - 1) * per_page
+        rows = ctx.renderer.track_row_list_at(found.items, ctx.catalog.tracks, first)
         data = {"tracks": {"data": rows, "count": found.count, "page": page, "per_page": per_page}}
         key = f"search-tracks-q={text}&page={page}&per_page={per_page}"
         template = ctx.renderer.search_template(
@@ -245,7 +246,7 @@ def _search_all_data(ctx: WebContext, text: str) -> JsonObject:
         genres: dict[int, Genre] = {t.genre.id: t.genre for t in theirs}
         artist_rows.append(_artist_row(artist, list(genres.values()), rank))
     return {
-        "tracks": {"data": renderer.track_row_parts(tracks)},
+        "tracks": {"data": renderer.track_row_list(tracks)},
         "artists": {"data": artist_rows},
         "charts": {
             "data": [

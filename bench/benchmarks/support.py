@@ -16,7 +16,6 @@ from typing import Any, Final, TypeVar
 
 from cratedigger import scoring
 from cratedigger.export import RunMetrics, build_metrics
-from cratedigger.harness.mockproc import MockProcess
 from cratedigger.metrics import MetricsCollector
 from cratedigger.models import Candidate, LocalTrack, Request, Response
 from cratedigger.options import MatchOptions
@@ -28,6 +27,7 @@ from cratedigger.run import run_playlist
 from cratedigger.settings import MODES, Mode
 from mockserver.catalog import build_catalog
 from mockserver.playlist import generate_playlist, write_rekordbox_xml
+from mockserver.process import MockProcess
 
 # A small catalog: the mock starts in about a second and the playlists still hold the
 # usual noise (typos, missing tracks), which is what the matcher's cost depends on.
@@ -136,7 +136,7 @@ class MockServer:
         """Start the mock with this behaviour; its base URL."""
         try:
             self.process = self._stack.enter_context(
-                MockProcess(seed=CATALOG_SEED, catalog_size=CATALOG_SIZE)
+                MockProcess.mock(seed=CATALOG_SEED, catalog_size=CATALOG_SIZE)
             )
             self.scratch = Path(
                 self._stack.enter_context(tempfile.TemporaryDirectory(prefix="cratedigger-bench-"))

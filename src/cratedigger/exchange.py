@@ -26,6 +26,7 @@ from cratedigger.pacing import Pacer
 from cratedigger.protocol.base import Source
 from cratedigger.retry import (
     Accept,
+    Blocked,
     Decision,
     GiveUp,
     Reauthenticate,
@@ -193,6 +194,8 @@ def _fetch(
         generation = ctx.tokens.generation
         sent = yield Send(request, _headers(request, ctx))
         assert isinstance(sent, SendResult)
+        if isinstance(sent.outcome, TransportError) and sent.outcome.kind == "cancelled":
+            continue  # never sent: the run halted while it waited; _admit says so
         cost = cost or RequestCost(sent.started)
         cost.attempts += 1
         cost.network += sent.finished - sent.started
@@ -236,6 +239,10 @@ def _fetch(
                 refused = yield from obtain_token(ctx)
                 if refused is not None:
                     decision = GiveUp(refused.reason, 401)
+        if isinstance(decision, Blocked):  # a bot challenge: this source is closed to us
+            ctx.breaker.halt(Halt("challenge", ctx.clock(), decision.reason))
+            _record(ctx, request, track, cost)
+            return Failure(decision.reason, decision.status, halted=True), b""
         if isinstance(decision, Retry):
             yield Sleep(decision.delay)
         elif isinstance(decision, GiveUp):

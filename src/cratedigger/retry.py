@@ -6,12 +6,14 @@ sync, threaded and async runs react to the same failure in the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
-from cratedigger.models import Response
+from cratedigger.models import Failure, Response
 
-TransportKind = Literal["timeout", "connection", "payload"]
+# "cancelled": the driver did not send it, because the run halted while it waited for a slot.
+TransportKind = Literal["timeout", "connection", "payload", "cancelled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,19 @@ class Retry:
 class GiveUp:
     reason: str
     status: int | None = None
+
+
+# How the reason of a request stopped by a bot challenge starts (see `Blocked`).
+BOT_CHALLENGE: Final = "blocked by a bot challenge"
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked(GiveUp):
+    """The server answered with a bot challenge (`is_bot_challenge`): give up at once.
+
+    No retry gets past a challenge, and every further request only earns another; a run
+    that sees one should stop using the source (the reason starts with BOT_CHALLENGE).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +112,12 @@ class RetryPolicy:
                 return GiveUp(f"HTTP 429 after {rate_limited} rate-limited attempts", status)
             floor = min(retry_after, self.max_retry_after) if retry_after is not None else 0.0
             return Retry(max(floor, self.backoff(rate_limited, jitter)), "HTTP 429")
+        if is_bot_challenge(status, outcome.headers):
+            return Blocked(
+                f"{BOT_CHALLENGE} (HTTP 403, cf-mitigated: challenge): the website refuses "
+                "automated clients; try --source api",
+                status,
+            )
         if status == 401 and not reauthenticated:
             return Reauthenticate()
         if status in self.retry_statuses:
@@ -107,3 +128,19 @@ class RetryPolicy:
         if failures > self.retries:
             return GiveUp(f"{reason} (gave up after {failures} attempts)", status)
         return Retry(self.backoff(failures, jitter), reason)
+
+
+def is_bot_challenge(status: int, headers: Mapping[str, str]) -> bool:
+    """Whether an answer is a bot challenge, as Cloudflare sends automated clients: a 403
+    with `cf-mitigated: challenge` (header names in any case)."""
+    if status != 403:
+        return False
+    for name, value in headers.items():
+        if name.lower() == "cf-mitigated":
+            return value.strip().lower() == "challenge"
+    return False
+
+
+def blocked_by_challenge(failure: Failure) -> bool:
+    """Whether a request failed for good because of a bot challenge (a `Blocked` decision)."""
+    return failure.status == 403 and failure.reason.startswith(BOT_CHALLENGE)

@@ -31,6 +31,8 @@ class AiohttpTransport:
         url = URL(request.url(self.run.ctx.base_url), encoded=True)
         async with self.slots:
             started = self.clock()
+            if self.run.ctx.breaker.halted is not None:  # it halted while this one waited
+                return SendResult(TransportError("cancelled", "halted"), started, started)
             try:
                 async with self.session.request(
                     request.method,

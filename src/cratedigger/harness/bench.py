@@ -15,7 +15,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,9 @@ import psutil
 
 from cratedigger.errors import CratediggerError
 from cratedigger.harness.bounds import bounds, efficiency
-from cratedigger.harness.mockproc import MockProcess
 from cratedigger.harness.scenarios import Case, Scenario
 from cratedigger.harness.stats import estimate, paired_ratio
+from mockserver.process import MockProcess, ProcessStartError
 
 PLAYLIST_SEED = 2026
 CATALOG_SEED = 1
@@ -196,6 +197,20 @@ def _differences(reference: bytes, other: bytes) -> int:
     return sum(1 for a, b in zip(ref, got, strict=True) if b["status"] != "error" and a != b)
 
 
+@contextmanager
+def _embedded_mock() -> Iterator[MockProcess]:
+    """The mock in a process of its own, so it never shares the client's CPU or RSS."""
+    mock = MockProcess.mock(seed=CATALOG_SEED, catalog_size=CATALOG_SIZE)
+    try:
+        mock.start()
+    except ProcessStartError as error:
+        raise CratediggerError(f"the embedded mock server did not start: {error}") from error
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
 def run_scenario(
     scenario: Scenario,
     results_root: Path,
@@ -214,7 +229,7 @@ def run_scenario(
     sync_walls: dict[tuple[int, str, str], list[float]] = {}  # for cases without sync
     with (
         tempfile.TemporaryDirectory(prefix="cratedigger-bench-") as tmp,
-        MockProcess(seed=CATALOG_SEED, catalog_size=CATALOG_SIZE) as mock,
+        _embedded_mock() as mock,
     ):
         work = Path(tmp)
         for case in scenario.cases:

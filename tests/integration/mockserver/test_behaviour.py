@@ -312,11 +312,16 @@ def test_strict_replay_names_the_closest_recordings(tmp_path: Path) -> None:
 def test_admin_config_patch_reset_and_journal() -> None:
     async def scenario(base: str, session: aiohttp.ClientSession) -> None:
         config = base + "/__admin/config"
-        before = {"latency": ["fixed:1ms"], "rate_limit": "off", "faults": []}
+        before = {"latency": ["fixed:1ms"], "rate_limit": "off", "faults": [], "challenge": "off"}
         assert await _call(session, "GET", config) == (200, before)
 
         patch = {"latency": ["search=fixed:2ms"], "rate_limit": "100/s,burst=5"}
-        changed = {"latency": ["search=fixed:2ms"], "rate_limit": "100/s,burst=5", "faults": []}
+        changed = {
+            "latency": ["search=fixed:2ms"],
+            "rate_limit": "100/s,burst=5",
+            "faults": [],
+            "challenge": "off",
+        }
         assert await _call(session, "PATCH", config, json=patch) == (200, changed)
         bad = {"faults": ["503=2"], "latency": "none"}
         status, answer = await _call(session, "PATCH", config, json=bad)

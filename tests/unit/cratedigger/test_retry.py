@@ -5,14 +5,18 @@ import time
 import pytest
 
 from cratedigger.headers import retry_after_seconds as read_hint
-from cratedigger.models import Response
+from cratedigger.models import Failure, Response
 from cratedigger.retry import (
+    BOT_CHALLENGE,
     Accept,
+    Blocked,
     GiveUp,
     Reauthenticate,
     Retry,
     RetryPolicy,
     TransportError,
+    blocked_by_challenge,
+    is_bot_challenge,
 )
 
 POLICY = RetryPolicy(retries=3, base_delay=0.5, max_delay=4.0, rate_limit_retries=5)
@@ -97,3 +101,34 @@ def test_retry_after_hints() -> None:
     assert retry_after_seconds({"Retry-After": "soon"}) is None
     assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert retry_after_seconds({}) is None
+
+
+CHALLENGE = Response(403, b"<html>Just a moment...</html>", {"Cf-Mitigated": "challenge"})
+
+
+def test_a_bot_challenge_is_given_up_at_once_with_its_own_reason() -> None:
+    d = decide(CHALLENGE, failures=0)
+    assert isinstance(d, Blocked) and isinstance(d, GiveUp) and d.status == 403
+    assert d.reason.startswith(BOT_CHALLENGE) and "--source api" in d.reason
+    assert blocked_by_challenge(Failure(d.reason, d.status))
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "expected"),
+    [
+        (403, {"cf-mitigated": "challenge"}, True),
+        (403, {"CF-MITIGATED": " Challenge "}, True),
+        (403, {}, False),  # a plain 403 is an ordinary refusal
+        (403, {"cf-mitigated": "block"}, False),
+        (503, {"cf-mitigated": "challenge"}, False),
+        (200, {"cf-mitigated": "challenge"}, False),
+    ],
+)
+def test_is_bot_challenge(status: int, headers: dict[str, str], expected: bool) -> None:
+    assert is_bot_challenge(status, headers) is expected
+
+
+def test_a_plain_403_stays_an_ordinary_give_up() -> None:
+    d = decide(Response(403, b""))
+    assert d == GiveUp("HTTP 403", 403) and not isinstance(d, Blocked)
+    assert not blocked_by_challenge(Failure("HTTP 403", 403))

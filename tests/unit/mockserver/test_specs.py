@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.behaviour import route_of
 from mockserver.errors import SpecError
 from mockserver.faults import FaultConfig, FaultSpec
 from mockserver.latency import Distribution, LatencyConfig, LatencySpec
 from mockserver.ratelimit import RateLimitConfig
 from mockserver.replay import ReplayStore
+from mockserver.route_classes import route_of
 from mockserver.settings import Settings, load_settings_toml, settings_from
 from mockserver.specs import (
     ROUTES,
@@ -322,12 +322,18 @@ def _state(**changes: object) -> ServerState:
 
 def test_config_dict_shows_specs_and_patches_apply() -> None:
     state = _state(latency="fixed:5ms", rate_limit="5/s")
-    assert state.config_dict() == {"latency": ["fixed:5ms"], "rate_limit": "5/s", "faults": []}
+    assert state.config_dict() == {
+        "latency": ["fixed:5ms"],
+        "rate_limit": "5/s",
+        "faults": [],
+        "challenge": "off",
+    }
     state.apply_patch({"faults": ["503=0.5"], "rate_limit": None})
     assert state.config_dict() == {
         "latency": ["fixed:5ms"],
         "rate_limit": "off",
         "faults": ["503=0.5"],
+        "challenge": "off",
     }
     assert state.limiter is None and state.faults.active
     state.apply_patch({"latency": "search=fixed:1s", "rate_limit": "1/s,penalty=on"})

@@ -1,0 +1,1 @@
+"""The pieces of `python -m bench.mock_throughput`, one module a job."""
