@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SCENARIO ?= quick
 
-.PHONY: install test bench bench-all bench-pytest asv asv-quick load lint clean
+.PHONY: install test bench bench-all bench-pytest asv asv-quick asv-history asv-continuous \
+	asv-compare load lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,26 @@ asv: $(STAMP)
 	$(VENV)/bin/asv machine --yes >/dev/null
 	$(VENV)/bin/asv run --python=same --set-commit-hash $$(git rev-parse HEAD) --show-stderr
 	$(VENV)/bin/asv publish
+
+# asv as its users know it: each commit built into its own virtualenv (.asv/env).
+# The last ASV_COMMITS commits of main (first parents), every benchmark once (--quick: about
+# a minute and a half a commit once the environment exists), then the site in results/html/.
+ASV_COMMITS ?= 10
+asv-history: $(STAMP)
+	$(VENV)/bin/asv machine --yes >/dev/null
+	$(VENV)/bin/asv run --quick --skip-existing-commits --show-stderr main~$(ASV_COMMITS)..main
+	$(VENV)/bin/asv publish
+
+# Is HEAD slower than main? Fails if a benchmark got 20 % slower (both built afresh).
+asv-continuous: $(STAMP)
+	$(VENV)/bin/asv machine --yes >/dev/null
+	$(VENV)/bin/asv continuous -f 1.2 --show-stderr main HEAD
+
+# Two commits' saved results side by side: make asv-compare A=main~1 B=main
+A ?= main~1
+B ?= main
+asv-compare: $(STAMP)
+	$(VENV)/bin/asv compare $$(git rev-parse $(A)) $$(git rev-parse $(B))
 
 # Every asv benchmark once (CI). Fails if one failed, whatever asv's exit status says.
 asv-quick: $(STAMP)
