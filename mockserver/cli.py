@@ -39,6 +39,7 @@ examples:
   python -m mockserver serve --replay session.har --replay-timing recorded   # recorded latency
   python -m mockserver serve --replay session.har --replay-timing 0.5x       # at twice the speed
   python -m mockserver serve --host 0.0.0.0 --admin-token s3cret   # remote /__admin/ use
+  python -m mockserver serve --accounts accounts.toml   # who may sign in (default: demo/demo)
   python -m mockserver serve --config mock.toml --port 9000   # CLI options win over the file
 
 spec syntax (the same in the --config file and in PATCH /__admin/config):
@@ -50,8 +51,16 @@ spec syntax (the same in the --config file and in PATCH /__admin/config):
               KIND: 500 | 502 | 503 | reset | hang | truncate | invalid_json
   ROUTE       search | track | release | page | token | account | other | a path glob "/v4/*"
 
-Settings without an option (token_ttl, journal_size, hang_seconds) go in the --config file:
-  token_ttl = 600        # seconds an OAuth token lives
+accounts file (TOML; without one, the demo account printed at start-up signs in):
+  [[account]]
+  username = "dj"
+  password = "correct horse"
+  email = "dj@example.com"          # optional
+
+Settings without an option (token_ttl, refresh_token_ttl, journal_size, hang_seconds) go in
+the --config file:
+  token_ttl = 600        # seconds an OAuth access token lives (default 36000)
+  refresh_token_ttl = 86400   # seconds a refresh token lives (default 30 days)
 """
 
 PLAYLIST_EXAMPLES: Final = """\
@@ -111,6 +120,7 @@ SERVE_OVERRIDES: Final = (
     "replay_strict",
     "replay_timing",
     "admin_token",
+    "accounts",
 )
 
 
@@ -159,6 +169,12 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         metavar="T",
         help="lets non-loopback clients use /__admin/ with this bearer token (loopback "
         "clients never need it; default: loopback only)",
+    )
+    add(
+        "--accounts",
+        type=Path,
+        metavar="FILE.toml",
+        help="accounts that can sign in (default: one demo account, printed at start-up)",
     )
     add("--config", type=Path, metavar="FILE.toml", help="settings file; CLI options win")
 
