@@ -84,10 +84,11 @@ examples:
 
 Every request goes on to the upstream and its answer back to the client unchanged; each
 exchange is appended to the HAR file, which is valid after every entry. Secrets never reach
-the file: Authorization, Cookie and Set-Cookie values, token endpoint credentials,
-access_token / refresh_token / password fields and the website's accessToken become
-"REDACTED" (--redact adds header or field names), and so does any of their values seen
-elsewhere. Stop with Ctrl-C (SIGINT) or SIGTERM.
+the file: Authorization, Cookie and Set-Cookie values (sessions, CSRF tokens), token
+endpoint credentials, access_token / refresh_token / password fields, authorization codes
+in URLs and the website's accessToken become "REDACTED" (--redact adds header, field or
+parameter names), and so does any of their values seen elsewhere. Stop with Ctrl-C
+(SIGINT) or SIGTERM.
 """
 
 HAR_INFO_EXAMPLES: Final = """\

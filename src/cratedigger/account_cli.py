@@ -63,7 +63,7 @@ def add_account_commands(subparsers: Any) -> None:
     login = subparsers.add_parser(
         "login",
         help="sign in to Beatport and store the token for `match`",
-        description="Sign in to Beatport with your username (or e-mail address) and password, "
+        description="Sign in to Beatport with your username (or e-mail address) and password,\n"
         "as Beatport's API docs page does, and store the token for `cratedigger match`.",
         epilog=LOGIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,7 +73,11 @@ def add_account_commands(subparsers: Any) -> None:
         help=f"Beatport username or e-mail address (default: env {USERNAME_ENV}, else asked); "
         f"the password is asked for (or env {PASSWORD_ENV}), never taken as an option",
     )
-    _setting_options(login, LOGIN_SETTINGS)
+    _setting_options(
+        login,
+        LOGIN_SETTINGS,
+        client_id="the public OAuth client id (default: read from Beatport's API docs page)",
+    )
     login.set_defaults(handler=cmd_login)
 
     logout = subparsers.add_parser(
@@ -94,10 +98,12 @@ def add_account_commands(subparsers: Any) -> None:
     whoami.set_defaults(handler=cmd_whoami)
 
 
-def _setting_options(parser: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
+def _setting_options(parser: argparse.ArgumentParser, names: tuple[str, ...], **helps: str) -> None:
+    """The flags of these rows of the settings table (`helps`: what a flag means here)."""
     for setting in SETTINGS:
         if setting.name in names:
-            parser.add_argument(setting.flag, metavar=setting.metavar, help=setting.help)
+            help_text = helps.get(setting.name, setting.help)
+            parser.add_argument(setting.flag, metavar=setting.metavar, help=help_text)
 
 
 def _settings(args: argparse.Namespace) -> EffectiveSettings:

@@ -195,9 +195,11 @@ def _authorization_code(http: _Http, client_id: str) -> str:
 
 
 def _token_answer(answer: requests.Response, step: str, secrets: Iterable[str]) -> dict[str, Any]:
-    if answer.status_code != 200:
+    if 400 <= answer.status_code < 500:
         why = _reason(_error_text(answer), secrets)
         raise SignInError(f"{step}: Beatport refused: {why}")
+    if answer.status_code != 200:
+        raise SignInError(f"{step}: the token endpoint answered HTTP {answer.status_code}")
     try:
         body = answer.json()
     except ValueError:

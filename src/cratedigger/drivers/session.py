@@ -61,13 +61,11 @@ class Session:
         (this run goes on with the token; the next one renews it again)."""
         if self.tokens is None:
             return
-        from cratedigger.tokenstore import StoredToken
-
         base, now = self.ctx.base_url, time.time()
         try:
             stored = self.tokens.load(base)
-            if stored is None:  # signed out meanwhile, or the file was lost: store it anew
-                stored = StoredToken(action.access_token, None, self.ctx.credentials.client_id)
+            if stored is None:  # `cratedigger logout` meanwhile: the user wants none kept
+                return
             renewed = stored.renewed(
                 action.access_token, action.refresh_token, action.expires_in, now
             )

@@ -6,11 +6,16 @@ import json
 import os
 import stat
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from cratedigger.credentials import Credentials
+from cratedigger.drivers.session import Session, open_session
+from cratedigger.exchange import SaveToken
+from cratedigger.options import MatchOptions
 from cratedigger.tokenstore import FORMAT, StoredToken, TokenFile
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
@@ -109,3 +114,58 @@ def test_a_stored_sign_in_becomes_the_runs_credentials() -> None:
     assert (credentials.token, credentials.refresh_token) == ("acc3ss-2", "refr3sh-1")
     assert (credentials.expires_at, credentials.lifetime) == (2600.0, 600.0)
     assert "acc3ss" not in repr(renewed) and "refr3sh" not in repr(renewed)
+
+
+# -- the run's side: the session writes renewals back -----------------------------------------
+
+
+def signed_in_session(folder: Path, expires_in: float = 1000.0) -> Session:
+    stored = token()
+    credentials = replace(stored.credentials(Credentials()), expires_at=time.time() + expires_in)
+    options = MatchOptions(base_url="http://a", credentials=credentials, token_store=folder)
+    return open_session(options)
+
+
+def test_a_stored_expiry_becomes_a_renewal_time_on_the_monotonic_clock(tmp_path: Path) -> None:
+    session = signed_in_session(tmp_path, expires_in=1000.0)
+    renew_at = session.ctx.tokens.renew_at
+    assert renew_at == pytest.approx(time.monotonic() + 1000.0 - 300.0, abs=5)
+    assert session.ctx.tokens.refresh_token == "refr3sh-1"
+    assert not signed_in_session(tmp_path, 1000.0).ctx.tokens.due(time.monotonic())
+    assert signed_in_session(tmp_path, 200.0).ctx.tokens.due(time.monotonic())
+
+
+def test_the_session_writes_a_renewal_over_the_entry(tmp_path: Path) -> None:
+    TokenFile(tmp_path).save("http://a", token())
+    session = signed_in_session(tmp_path)
+    assert session.touch_cache(SaveToken("acc3ss-2", "refr3sh-2", 36000.0)) is None
+    stored = TokenFile(tmp_path).load("http://a")
+    assert stored is not None
+    assert (stored.access_token, stored.refresh_token, stored.username) == (
+        "acc3ss-2",
+        "refr3sh-2",
+        "dj",
+    )
+    assert stored.expires_at == pytest.approx(time.time() + 36000.0, abs=5)
+
+
+def test_a_renewal_after_logout_is_not_stored(tmp_path: Path) -> None:
+    session = signed_in_session(tmp_path)
+    session.touch_cache(SaveToken("acc3ss-2", "refr3sh-2", 36000.0))
+    assert TokenFile(tmp_path).load("http://a") is None
+
+
+def test_a_renewal_that_cannot_be_written_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    TokenFile(tmp_path).save("http://a", token())
+    session = signed_in_session(tmp_path)
+
+    def full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(TokenFile, "save", full)
+    session.touch_cache(SaveToken("acc3ss-2", "refr3sh-2", 36000.0))
+    err = capsys.readouterr().err
+    assert "cannot store the renewed sign-in" in err and "No space left" in err
+    assert "acc3ss" not in err
