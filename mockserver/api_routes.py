@@ -149,22 +149,7 @@ def _paginated(
 
 
 async def _account(request: web.BaseRequest, params: Params, ctx: ApiContext) -> web.StreamResponse:
-    username = ctx.tokens.username(request.headers["Authorization"])
-    return json_response(
-        {
-            "id": 1_000_001,
-            "username": username,
-            "email": f"{username}@example.com",
-            "first_name": "Mock",
-            "last_name": "User",
-            "country": "US",
-            "date_joined": "2020-01-01T00:00:00-07:00",
-            "enabled": True,
-            "is_staff": False,
-            "preferences": {"language": "en", "currency": "USD"},
-            "subscription": None,
-        }
-    )
+    return json_response(ctx.tokens.profile(request.headers["Authorization"]))
 
 
 async def _search(request: web.BaseRequest, params: Params, ctx: ApiContext) -> web.StreamResponse:

@@ -1,4 +1,5 @@
-"""Assemble the mock server: catalog, search index, auth, API and website routes, behaviour.
+"""Assemble the mock server: catalog, search index, sign-in, auth, API and website routes,
+behaviour.
 
 `create_app` returns an aiohttp Application, so that the mock can be mounted wherever one is
 expected (aiohttp's test client, an AppRunner), but all it holds is one catch-all route to
@@ -17,6 +18,7 @@ from typing import Final
 
 from aiohttp import web
 
+from mockserver.accounts import DEMO_ACCOUNT, Accounts
 from mockserver.admin import admin_routes
 from mockserver.api_routes import ApiContext, api_routes, api_unmatched
 from mockserver.auth import TOKEN_STORE, Clock, TokenStore, auth_routes
@@ -26,11 +28,15 @@ from mockserver.render_web import INTERNAL_API_BASE, PageShell, WebRenderer
 from mockserver.routing import Dispatcher, Router, serve_routes
 from mockserver.search import SearchIndex
 from mockserver.settings import Settings
+from mockserver.signin import SignIn, signin_routes
 from mockserver.state import ServerState
 from mockserver.web_routes import WebContext, web_routes
 
 CATALOG: Final = web.AppKey("catalog", Catalog)
 DISPATCHER: Final = web.AppKey("dispatcher", Dispatcher)
+SIGN_IN: Final = web.AppKey("sign_in", SignIn)
+# Lines the CLI prints after the URL at start-up (who can sign in).
+NOTES: Final = web.AppKey("notes", tuple[str, ...])
 
 # Request bodies are small forms; a client sending more is broken or hostile.
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -78,12 +84,20 @@ def create_app(
         catalog = build_catalog(settings.seed, settings.catalog_size)
     derived = derive(catalog, settings.seed, settings.prerender)
     state = ServerState.from_settings(settings, clock or time.monotonic)
-    tokens = TokenStore(settings.token_ttl, state.clock)
+    accounts = Accounts(settings.accounts or (DEMO_ACCOUNT,))
+    signin = SignIn(accounts, state.clock)
+    tokens = TokenStore(
+        settings.token_ttl,
+        state.clock,
+        refresh_ttl=settings.refresh_token_ttl,
+        accounts=accounts.get,
+    )
     api = ApiContext(catalog, derived.index, derived.api, tokens)
     website = WebContext(catalog, derived.index, derived.web)
 
     router = Router()
-    serve_routes(router, state, [*auth_routes(tokens), *api_routes(api), *web_routes(website)])
+    routes = [*signin_routes(signin), *auth_routes(tokens, signin), *api_routes(api)]
+    serve_routes(router, state, [*routes, *web_routes(website)])
     # Outside the behaviour, and GET only, as aiohttp's add_route("GET") registered them.
     router.add_routes(admin_routes(state, settings.admin_token), head=False)
     # Every request no route takes, 404s and redirects too, pays the configured latency,
@@ -94,5 +108,17 @@ def create_app(
     app.router.add_route("*", "/{tail:.*}", dispatcher.route)
     app[CATALOG] = catalog
     app[TOKEN_STORE] = tokens
+    app[SIGN_IN] = signin
+    app[NOTES] = (_accounts_note(settings),)
     app[DISPATCHER] = dispatcher
     return app
+
+
+def _accounts_note(settings: Settings) -> str:
+    if not settings.accounts:
+        return (
+            f"sign in as {DEMO_ACCOUNT.username!r} with password {DEMO_ACCOUNT.password!r}"
+            " (the demo account; --accounts FILE for others)"
+        )
+    count = len(settings.accounts)
+    return f"{count} account{'s' if count != 1 else ''} can sign in (--accounts)"

@@ -42,6 +42,7 @@ examples:
   python -m mockserver serve --challenge web:after=50   # website answers 403 challenges after 50
   python -m mockserver serve --allow-overrides          # X-Mock-Latency: 250ms, X-Mock-Fault: 503
   python -m mockserver serve --no-prerender             # faster start, slower first searches
+  python -m mockserver serve --accounts accounts.toml   # who may sign in (default: demo/demo)
   python -m mockserver serve --config mock.toml --port 9000   # CLI options win over the file
 
 spec syntax (the same in the --config file and in PATCH /__admin/config):
@@ -54,8 +55,16 @@ spec syntax (the same in the --config file and in PATCH /__admin/config):
   challenge   web:after=N | web:rate=R/s | off
   ROUTE       search | track | release | page | token | account | other | a path glob "/v4/*"
 
-Settings without an option (token_ttl, journal_size, hang_seconds) go in the --config file:
-  token_ttl = 600        # seconds an OAuth token lives
+accounts file (TOML; without one, the demo account printed at start-up signs in):
+  [[account]]
+  username = "dj"
+  password = "correct horse"
+  email = "dj@example.com"          # optional
+
+Settings without an option (token_ttl, refresh_token_ttl, journal_size, hang_seconds) go in
+the --config file:
+  token_ttl = 600        # seconds an OAuth access token lives (default 36000)
+  refresh_token_ttl = 86400   # seconds a refresh token lives (default 30 days)
 """
 
 PLAYLIST_EXAMPLES: Final = """\
@@ -79,10 +88,11 @@ examples:
 
 Every request goes on to the upstream and its answer back to the client unchanged; each
 exchange is appended to the HAR file, which is valid after every entry. Secrets never reach
-the file: Authorization, Cookie and Set-Cookie values, token endpoint credentials,
-access_token / refresh_token / password fields and the website's accessToken become
-"REDACTED" (--redact adds header or field names), and so does any of their values seen
-elsewhere. Stop with Ctrl-C (SIGINT) or SIGTERM.
+the file: Authorization, Cookie and Set-Cookie values (sessions, CSRF tokens), token
+endpoint credentials, access_token / refresh_token / password fields, authorization codes
+in URLs and the website's accessToken become "REDACTED" (--redact adds header, field or
+parameter names), and so does any of their values seen elsewhere. Stop with Ctrl-C
+(SIGINT) or SIGTERM.
 """
 
 HAR_INFO_EXAMPLES: Final = """\
@@ -118,6 +128,7 @@ SERVE_OVERRIDES: Final = (
     "challenge",
     "allow_overrides",
     "prerender",
+    "accounts",
 )
 
 
@@ -184,6 +195,12 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         default=None,
         help="render search rows when first asked, not at start-up (starts ~2.5 s sooner)",
+    )
+    add(
+        "--accounts",
+        type=Path,
+        metavar="FILE.toml",
+        help="accounts that can sign in (default: one demo account, printed at start-up)",
     )
     add("--config", type=Path, metavar="FILE.toml", help="settings file; CLI options win")
 

@@ -6,6 +6,12 @@ carries an `accessToken`), secret query parameters, and every credential of a to
 become "REDACTED", keeping the shape: a recorded token response is still a token response.
 By value: each secret removed by name is remembered, and wherever it turns up later (a URL,
 another body, a later exchange) it is replaced too, so a token copied around is caught.
+
+A sign-in (`POST /v4/auth/login/`, the authorization endpoint, the token endpoint) carries
+the password (a secret field), the session and CSRF cookies (secret headers), and the
+authorization code, a secret query parameter wherever a URL carries it: the redirect's
+Location, the token request. A replayed sign-in still works: the client gets REDACTED for
+a cookie and a code, and sends them back as it got them.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ __all__ = [
     "REDACTED",
     "SECRET_FIELDS",
     "SECRET_HEADERS",
+    "SECRET_PARAMS",
     "Exchange",
     "RedactionRules",
     "Redactor",
@@ -61,12 +68,30 @@ SECRET_FIELDS: Final = frozenset(
         "client_secret",
         "password",
         "code_verifier",
+        "sessionid",
+        "csrftoken",
+        "csrfmiddlewaretoken",
     }
 )
+# Names secret only as query parameters of a URL (a request's, a Location's): an OAuth
+# authorization code. In bodies "code" means too many other things (currency, country).
+SECRET_PARAMS: Final = frozenset({"code"})
 # At a token endpoint everything is a credential except these (the client needs them to
-# read a replayed answer, and they say nothing about the account).
+# read a replayed answer, and they say nothing about the account). A public client's id is
+# published on Beatport's docs page and the redirect URI is Beatport's own: keeping them lets
+# a replayed sign-in's token request match its recording.
 TOKEN_ENDPOINT_KEEP: Final = frozenset(
-    {"grant_type", "scope", "token_type", "expires_in", "error", "error_description"}
+    {
+        "grant_type",
+        "scope",
+        "token_type",
+        "expires_in",
+        "error",
+        "error_description",
+        "client_id",
+        "redirect_uri",
+        "response_type",
+    }
 )
 TOKEN_ENDPOINT: Final = re.compile(r"/o/(?:token|revoke_token|introspect)/?$")
 # Shorter values are not remembered: replacing every "1234" in later bodies would wreck them.
@@ -94,10 +119,12 @@ class Exchange:
 
 @dataclass(frozen=True, slots=True)
 class RedactionRules:
-    """Which header and field names are secret (lower case), and what a token endpoint is."""
+    """Which header, field and query parameter names are secret (lower case), and what a
+    token endpoint is."""
 
     headers: frozenset[str] = SECRET_HEADERS
     fields: frozenset[str] = SECRET_FIELDS
+    params: frozenset[str] = SECRET_PARAMS
     token_endpoint: re.Pattern[str] = TOKEN_ENDPOINT
     _keys: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
     _text_pairs: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
@@ -113,9 +140,14 @@ class RedactionRules:
         object.__setattr__(self, "_text_pairs", re.compile(pairs, re.IGNORECASE))
 
     def extended(self, names: Iterable[str]) -> RedactionRules:
-        """These rules plus `names`, each taken as both a header and a field name."""
+        """These rules plus `names`, each taken as a header, a field and a parameter name."""
         extra = frozenset(name.strip().lower() for name in names if name.strip())
-        return replace(self, headers=self.headers | extra, fields=self.fields | extra)
+        return replace(
+            self,
+            headers=self.headers | extra,
+            fields=self.fields | extra,
+            params=self.params | extra,
+        )
 
     def may_name_a_secret(self, body: bytes) -> bool:
         """Whether a JSON `body` can hold a secret field (False: no need to parse it)."""
@@ -220,7 +252,11 @@ def redact_url(url: str, rules: RedactionRules, secrets: Secrets, *, token: bool
     parts = urlsplit(url)
     if not parts.query:
         return url
-    is_secret = _is_secret(rules, token)
+    is_field = _is_secret(rules, token)
+
+    def is_secret(name: str) -> bool:
+        return is_field(name) or name.lower() in rules.params
+
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     if not any(is_secret(name) for name, _ in pairs):
         return url  # untouched: re-encoding could change how the other parameters read

@@ -26,7 +26,7 @@ from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
-from mockserver.app import DISPATCHER, MAX_BODY_BYTES, create_app
+from mockserver.app import DISPATCHER, MAX_BODY_BYTES, NOTES, create_app
 from mockserver.auth import Clock
 from mockserver.catalog import Catalog
 from mockserver.errors import MockServerError
@@ -223,6 +223,8 @@ async def _serve_forever(settings: Settings, out: TextIO) -> None:
         print(
             f"mockserver listening on http://{url_host(settings.host)}:{port}", file=out, flush=True
         )
+        for note in app.get(NOTES, ()):
+            print(note, file=out, flush=True)
         await stopping.wait()
     finally:
         await runner.cleanup()

@@ -11,6 +11,7 @@ spec syntax of `mockserver.specs`:
     allow_overrides = true            # honour X-Mock-Latency / X-Mock-Fault request headers
     replay = ["recordings/"]          # relative to the TOML file
     replay_timing = "recorded"        # or "model" (the default), or a factor such as "0.5x"
+    accounts = "accounts.toml"        # who may sign in (mockserver.accounts); relative too
 
 A `[mockserver]` table holding the keys works too (handy inside a larger config file).
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockserver.accounts import Account, load_accounts
 from mockserver.challenge import ChallengeConfig, parse_challenge
 from mockserver.errors import SpecError
 from mockserver.faults import FaultConfig
@@ -61,7 +63,10 @@ class Settings:
     # time times this factor ("recorded" is 1.0, "0.5x" halves it).
     replay_timing: float | None = None
     admin_token: str | None = None
-    token_ttl: float = 3600.0
+    token_ttl: float = 36000.0  # what api.beatport.com gives (10 hours)
+    refresh_token_ttl: float = 30 * 24 * 3600.0
+    # Who may sign in; empty: the demo account (mockserver.accounts.DEMO_ACCOUNT).
+    accounts: tuple[Account, ...] = ()
     journal_size: int = 1000
     # How long a "hang" fault holds a request before the server gives up (504); clients
     # normally time out long before.
@@ -176,6 +181,19 @@ def _replay(value: object, option: str, base: Path | None) -> object:
     return tuple(paths)
 
 
+def _accounts(value: object, option: str, base: Path | None) -> object:
+    if isinstance(value, tuple) and all(isinstance(a, Account) for a in value):
+        return value
+    if not isinstance(value, str | Path) or not str(value):
+        raise _fail(option, "the path of an accounts TOML file", value)
+    path = Path(value)
+    path = base / path if base is not None and not path.is_absolute() else path
+    try:
+        return load_accounts(path)
+    except SpecError as error:
+        raise SpecError(option, str(error)) from None
+
+
 def _replay_timing(value: object, option: str, base: Path | None) -> object:
     if value is None:
         return None
@@ -210,6 +228,8 @@ _CONVERTERS: dict[str, _Converter] = {
     "replay_timing": _replay_timing,
     "admin_token": _text,
     "token_ttl": _positive_number,
+    "refresh_token_ttl": _positive_number,
+    "accounts": _accounts,
     "journal_size": _integer(0),
     "hang_seconds": _positive_number,
     "challenge": _challenge,

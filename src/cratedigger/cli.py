@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from cratedigger.account_cli import add_account_commands
 from cratedigger.analyze_cli import add_analyze_command
 from cratedigger.errors import CratediggerError, InputError
 from cratedigger.harness.command import add_bench_command
@@ -22,6 +23,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 1
 
 MATCH_EPILOG = """\
 examples:
+  cratedigger login                                     # once: the token is stored and renewed
   cratedigger match collection.xml --playlist "Sets/2024/Warmup"
   cratedigger match collection.xml --playlist Warmup --mode async --concurrency 32
   cratedigger match demo.xml --playlist Demo --base-url http://127.0.0.1:8080 --source web
@@ -114,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_setting_options(config)
     config.set_defaults(handler=cmd_config)
+    add_account_commands(sub)
     add_analyze_command(sub)
     add_bench_command(sub)
     return parser
@@ -125,6 +128,7 @@ def _settings(args: argparse.Namespace) -> EffectiveSettings:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
+    from cratedigger.account_cli import sign_in_again, signed_in_options
     from cratedigger.metrics import MetricsCollector
     from cratedigger.options import MatchOptions
     from cratedigger.output import RunIdentity
@@ -136,7 +140,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     playlist = read_library(args.library).playlist(args.playlist)
     for warning in playlist.warnings:  # stale entries: each becomes an error row
         print(f"cratedigger: warning: {warning}", file=sys.stderr)
-    options = MatchOptions.from_settings(settings)
+    options = signed_in_options(MatchOptions.from_settings(settings), settings)
     collector = MetricsCollector()
     identity = RunIdentity.of(args.library, playlist.path, [t.track_id for t in playlist.entries])
     if args.force and not args.resume:
@@ -153,12 +157,24 @@ def cmd_match(args: argparse.Namespace) -> int:
         identity=identity,
         force=args.force,
     )
-    print(summary.line(), file=sys.stderr)
+    signed_out = summary.halt_reason == "signin"
+    if not signed_out:  # that one says it all in one line, below
+        print(summary.line(), file=sys.stderr)
     if args.metrics is not None:
         from cratedigger.export import export_run_metrics
 
         path = export_run_metrics(summary, collector, options, args.metrics)
         print(f"metrics: {path}", file=sys.stderr)
+    if signed_out:
+        kept = summary.done - summary.resumed
+        then = (
+            f", then finish with --resume ({summary.done} of {summary.total} tracks are done "
+            f"and kept in {args.out})"
+            if kept > 0
+            else ""
+        )
+        print(f"cratedigger: error: {sign_in_again(options.url)}{then}", file=sys.stderr)
+        return EXIT_ERRORS
     if summary.interrupted:
         print(f"results so far in {args.out}; finish with --resume", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -2,10 +2,17 @@
 
 `exchange()` is a generator, like the match flow: it yields what it needs done and is sent
 back what happened. `Sleep` is answered with None, `Send` with a `SendResult`, `CacheGet`
-with the stored body (or None), `CachePut` and `CacheDelete` with None. It decides pacing,
-retries, token renewal, caching and parsing; a driver only sleeps, sends and touches the
-cache the way its I/O library does. That is why every mode sends the same requests and gets
-the same answers. Clocks, the jitter source and locks are handed in through the `Context`.
+with the stored body (or None), `CachePut`, `CacheDelete` and `SaveToken` with None. It
+decides pacing, retries, token renewal, caching and parsing; a driver only sleeps, sends and
+touches the disk (the cache, a signed-in token's store) the way its I/O library does. That
+is why every mode sends the same requests and gets the same answers. Clocks, the jitter
+source and locks are handed in through the `Context`.
+
+The token: requests that need one carry the run's `TokenBox` token. Shortly before it
+expires (`TokenBox.due`), or when a 401 refuses it, one request renews it for everyone (the
+refresh grant if there is a refresh token) and the others wait for that renewal; a
+signed-in run hands the renewed token back to be stored (`SaveToken`), and if the server
+refuses to renew a sign-in the run halts: the user must sign in again.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from urllib.parse import urlencode
 import orjson
 
 from cratedigger.breaker import Breaker, Go, Halt, Wait
-from cratedigger.credentials import Credentials, TokenBox
+from cratedigger.credentials import Credentials, TokenBox, renewal_time
 from cratedigger.errors import ParseError
 from cratedigger.headers import retry_after_seconds
 from cratedigger.metrics import Collector, RequestRecord
@@ -76,7 +83,17 @@ class CacheDelete:
     key: str
 
 
-Action = Sleep | Send | CacheGet | CachePut | CacheDelete
+@dataclass(frozen=True, slots=True)
+class SaveToken:
+    """A signed-in run renewed its token: store it for the next run (secrets kept out of the
+    repr). `expires_in` is its lifetime in seconds, None if the server did not say."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    expires_in: float | None
+
+
+Action = Sleep | Send | CacheGet | CachePut | CacheDelete | SaveToken
 Feedback = SendResult | bytes | None
 Exchange = Generator[Action, Feedback, Reply]
 
@@ -141,17 +158,83 @@ def exchange(request: Request, ctx: Context, track: int | None = None) -> Exchan
     return reply
 
 
+# What a run whose sign-in can no longer be renewed stops with (`Halt("signin")`).
+SIGN_IN_EXPIRED = (
+    "the sign-in has expired (the server refused to renew its token): sign in again with "
+    "`cratedigger login`"
+)
+RENEWAL_POLL = 0.02  # how often a request waiting for another's token renewal looks again
+RENEWAL_RETRY = 30.0  # after a renewal ahead of expiry failed for a while: try again then
+
+
 def obtain_token(ctx: Context) -> Generator[Action, Feedback, Failure | None]:
-    """Fetch a bearer token from the token endpoint into ctx.tokens; a Failure if refused."""
-    request = ctx.credentials.token_request()
+    """Get a bearer token into ctx.tokens (renewing the one it holds, if it holds one); a
+    Failure if refused. Requests that ask at the same time get one token between them."""
+    return (yield from _renew(ctx, ctx.tokens.generation))
+
+
+def _renew(ctx: Context, generation: int) -> Generator[Action, Feedback, Failure | None]:
+    """Renew the token of `generation` once for everyone: the first request to ask renews
+    it, the others wait for that and go on with its token (or its refusal)."""
+    tokens = ctx.tokens
+    while True:
+        if tokens.claim(generation):
+            return (yield from _get_token(ctx, None))
+        if tokens.refused is not None:
+            return Failure(tokens.refused, 401, halted=ctx.breaker.halted is not None)
+        if not tokens.renewing:
+            return None  # renewed since this request went out: send it again
+        yield Sleep(RENEWAL_POLL)
+
+
+def _renew_ahead(ctx: Context) -> Generator[Action, Feedback, None]:
+    """Renew a token due for renewal before sending with it; if that fails for a while, the
+    token still works until it expires (a 401 says when it no longer does)."""
+    tokens = ctx.tokens
+    if tokens.claim(tokens.generation):
+        yield from _get_token(ctx, ctx.clock() + RENEWAL_RETRY)
+        return
+    while tokens.renewing:
+        yield Sleep(RENEWAL_POLL)
+
+
+def _get_token(ctx: Context, retry_at: float | None) -> Generator[Action, Feedback, Failure | None]:
+    """Ask the token endpoint, holding the renewal: the refresh grant if there is a refresh
+    token, else the credentials' grant. A refused refresh of a sign-in halts the run."""
+    tokens, credentials = ctx.tokens, ctx.credentials
+    refresh = tokens.refresh_token
+    request = credentials.refresh_request(refresh) if refresh else credentials.token_request()
     reply, body = yield from _fetch(request, ctx, "", None)
     if isinstance(reply, Failure):
-        return Failure(f"cannot get an API token: {reply.reason}", reply.status)
+        refused = not reply.halted and reply.status is not None and 400 <= reply.status < 500
+        if refused and refresh is not None and credentials.signed_in:
+            tokens.release(refused=SIGN_IN_EXPIRED)
+            ctx.breaker.halt(Halt("signin", ctx.clock(), SIGN_IN_EXPIRED))
+            return Failure(SIGN_IN_EXPIRED, reply.status, halted=True)
+        if refused and refresh is not None:  # spent or expired: the credentials' grant then
+            tokens.refresh_token = None
+            return (yield from _get_token(ctx, retry_at))
+        reason = f"cannot get an API token: {reply.reason}"
+        if refused and credentials.token is None and not credentials.client_secret:
+            reason += " (sign in with `cratedigger login`, or give --token)"
+        tokens.release(refused=reason if refused else None, retry_at=retry_at)
+        return Failure(reason, reply.status, halted=reply.halted)
     try:
-        token = orjson.loads(body)["access_token"]
+        answer = orjson.loads(body)
+        token = str(answer["access_token"])
     except (orjson.JSONDecodeError, KeyError, TypeError):
+        tokens.release(retry_at=retry_at)
         return Failure("cannot get an API token: the token endpoint answered no access_token")
-    ctx.tokens.set(str(token))
+    new_refresh = answer.get("refresh_token")
+    new_refresh = str(new_refresh) if isinstance(new_refresh, str) and new_refresh else None
+    lifetime = answer.get("expires_in")
+    expires_in = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else None
+    renew_at = None
+    if expires_in is not None:
+        renew_at = renewal_time(ctx.clock() + expires_in, expires_in)
+    tokens.set(token, new_refresh, renew_at)
+    if credentials.signed_in:
+        yield SaveToken(token, new_refresh or tokens.refresh_token, expires_in)
     return None
 
 
@@ -185,6 +268,8 @@ def _fetch(
     cost: RequestCost | None = None
     reauthenticated = False
     while True:
+        if request.auth and ctx.tokens.due(ctx.clock()):
+            yield from _renew_ahead(ctx)
         probe = yield from _admit(ctx)
         if isinstance(probe, Halt):
             cost = cost or RequestCost(ctx.clock())
@@ -233,12 +318,16 @@ def _fetch(
                     yield CachePut(key, outcome.body)
                 _record(ctx, request, track, cost)
                 return reply, outcome.body
+        if isinstance(decision, Reauthenticate) and request.kind == "token":
+            decision = GiveUp("HTTP 401", 401)  # the token endpoint itself refused
         if isinstance(decision, Reauthenticate):
             reauthenticated = True
-            if ctx.tokens.generation == generation:  # nobody renewed it meanwhile
-                refused = yield from obtain_token(ctx)
-                if refused is not None:
-                    decision = GiveUp(refused.reason, 401)
+            refused = yield from _renew(ctx, generation)
+            if refused is not None:
+                if refused.halted:
+                    _record(ctx, request, track, cost)
+                    return Failure(refused.reason, refused.status, halted=True), b""
+                decision = GiveUp(refused.reason, 401)
         if isinstance(decision, Blocked):  # a bot challenge: this source is closed to us
             ctx.breaker.halt(Halt("challenge", ctx.clock(), decision.reason))
             _record(ctx, request, track, cost)

@@ -32,6 +32,8 @@ class MatchOptions:
     cache_dir: Path | None = None  # None: no cache (the CLI's default folder needs $HOME)
     cache_ttl: float = default_of("cache_ttl")
     credentials: Credentials = field(default_factory=Credentials)
+    # The config folder whose token store a signed-in run writes its renewed tokens to.
+    token_store: Path | None = None
     rules: Rules = RULES
     seed: int | None = None  # seeds the retry jitter (results never depend on it)
 

@@ -52,6 +52,7 @@ class RunSummary:
     rate_limited: int
     rate_limit_wait: float  # seconds the whole client was paused by Retry-After
     halted: str | None = None  # why the run stopped before its end (server gone, challenge)
+    halt_reason: str | None = None  # "outage", "challenge" or "signin" (cratedigger.breaker)
 
     @property
     def done(self) -> int:
@@ -159,6 +160,7 @@ def run_playlist(
         rate_limited=ctx.pacer.rate_limited,
         rate_limit_wait=ctx.pacer.pause_time,
         halted=halted,
+        halt_reason=ctx.breaker.halted.reason if ctx.breaker.halted is not None else None,
     )
 
 

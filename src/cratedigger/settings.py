@@ -3,13 +3,15 @@
 Every setting is one row of `SETTINGS` (name, parser, default, environment variable, CLI
 flag and help); the resolver walks the layers for each row and remembers where each value
 came from, which is what `cratedigger config` prints. Secrets (the token, the client
-secret) are deliberately not file material and never printed.
+secret) are deliberately not file material and never printed. A sign-in's password is no
+setting at all: `cratedigger login` asks for it (or reads BEATPORT_PASSWORD) and forgets it.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +153,18 @@ def _default_cache_dir(_resolved: Mapping[str, object], env: Mapping[str, str]) 
     return _home(env) / ".cache" / "cratedigger"
 
 
+def _default_config_dir(_resolved: Mapping[str, object], env: Mapping[str, str]) -> Path:
+    """The user's config folder, as platformdirs says (on Linux and BSD read from `env`)."""
+    if sys.platform in ("darwin", "win32"):
+        import platformdirs
+
+        return platformdirs.user_config_path("cratedigger", appauthor=False)
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative values
+        return Path(xdg) / "cratedigger"
+    return _home(env) / ".config" / "cratedigger"
+
+
 def _home(env: Mapping[str, str]) -> Path:
     return Path(env["HOME"]) if env.get("HOME") else Path.home()
 
@@ -269,6 +283,15 @@ SETTINGS: tuple[Setting, ...] = (
         switch=True,
     ),
     Setting(
+        "config_dir",
+        _directory,
+        _default_config_dir,
+        "CRATEDIGGER_CONFIG_DIR",
+        "folder of the sign-in token store, tokens.json (default: the user's config folder, "
+        "~/.config/cratedigger on Linux)",
+        "DIR",
+    ),
+    Setting(
         "client_id",
         _text,
         _const(DEFAULT_CLIENT_ID),
@@ -318,6 +341,7 @@ class EffectiveSettings:
     cache_dir: Path
     cache_ttl: float
     no_cache: bool
+    config_dir: Path
     client_id: str
     client_secret: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)

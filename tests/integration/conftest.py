@@ -7,10 +7,14 @@
   (`.base_url`, `.port`, `.app`); every server it started is stopped after the test.
 
 Catalogs are built once per (seed, size) and shared, so extra servers start fast.
+
+No test reads or writes the user's own sign-ins: XDG_CONFIG_HOME points every test, and
+every `cratedigger` subprocess, at an empty folder of the session (`isolated_config`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -24,6 +28,20 @@ from mockserver.settings import Settings, settings_from
 _CATALOGS: dict[tuple[int, int], Catalog] = {}
 
 ServerFactory = Callable[..., MockServerHandle]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The user's config folder (the token store's) is a temporary one for the session."""
+    before = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("XDG_CONFIG_HOME", None)
+        else:
+            os.environ["XDG_CONFIG_HOME"] = before
 
 
 def shared_catalog(seed: int, size: int) -> Catalog:

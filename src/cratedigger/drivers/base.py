@@ -72,8 +72,10 @@ class PlaylistRun:
             self.session.close()
 
     def authentication(self) -> Authentication:
-        """Get the API token once before the tracks, unless the source needs none or has one."""
-        if not self.options.needs_token or self.ctx.tokens.token:
+        """Get the API token once before the tracks, unless the source needs none or has one
+        that is not due for renewal (a stored sign-in's may be)."""
+        tokens = self.ctx.tokens
+        if not self.options.needs_token or (tokens.token and not tokens.due(self.ctx.clock())):
             return None
         return (yield from obtain_token(self.ctx))
 

@@ -1,21 +1,24 @@
 """The shared state of one run, built for the drivers: the core's context plus the cache.
 
 This is shell code: it picks the clocks, the jitter source and the lock the core's shared
-objects use, and it owns the only disk I/O of a run (the response cache), which the
-exchanges reach through `CacheGet`/`CachePut`/`CacheDelete` actions.
+objects use, and it owns the only disk I/O of a run: the response cache, which the
+exchanges reach through `CacheGet`/`CachePut`/`CacheDelete` actions, and the store of a
+signed-in token, where `SaveToken` writes each renewed token for the next run.
 """
 
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cratedigger.breaker import Breaker, BreakerPolicy
-from cratedigger.credentials import TokenBox
-from cratedigger.exchange import CacheDelete, CacheGet, CachePut, Context
+from cratedigger.credentials import Credentials, TokenBox, renewal_time
+from cratedigger.exchange import CacheDelete, CacheGet, CachePut, Context, SaveToken
 from cratedigger.metrics import Collector
 from cratedigger.options import MatchOptions
 from cratedigger.pacing import Pacer
@@ -23,19 +26,25 @@ from cratedigger.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from cratedigger.cache import ResponseCache
+    from cratedigger.tokenstore import TokenFile
 
-CacheAction = CacheGet | CachePut | CacheDelete
+CacheAction = CacheGet | CachePut | CacheDelete | SaveToken
 
 
 @dataclass
 class Session:
-    """A run's context (pure shared state) and its response cache (or None)."""
+    """A run's context (pure shared state), its response cache (or None), and the store a
+    signed-in run's renewed tokens go to (or None)."""
 
     ctx: Context
     cache: ResponseCache | None = None
+    tokens: TokenFile | None = None
 
     def touch_cache(self, action: CacheAction) -> bytes | None:
-        """Carry out one of the exchange's cache actions."""
+        """Carry out one of the exchange's disk actions: the cache's, or storing a token."""
+        if isinstance(action, SaveToken):
+            self.save_token(action)
+            return None
         cache = self.cache
         if cache is None:
             return None
@@ -46,6 +55,27 @@ class Session:
         else:
             cache.delete(action.key)
         return None
+
+    def save_token(self, action: SaveToken) -> None:
+        """Write a renewed token over the sign-in's entry; a failure costs only a warning
+        (this run goes on with the token; the next one renews it again)."""
+        if self.tokens is None:
+            return
+        base, now = self.ctx.base_url, time.time()
+        try:
+            stored = self.tokens.load(base)
+            if stored is None:  # `cratedigger logout` meanwhile: the user wants none kept
+                return
+            renewed = stored.renewed(
+                action.access_token, action.refresh_token, action.expires_in, now
+            )
+            self.tokens.save(base, renewed)
+        except OSError as error:
+            print(
+                f"cratedigger: warning: cannot store the renewed sign-in in "
+                f"{self.tokens.path}: {error.strerror or error}",
+                file=sys.stderr,
+            )
 
     def close(self) -> None:
         if self.cache is not None:
@@ -72,7 +102,29 @@ def open_session(options: MatchOptions, collector: Collector | None = None) -> S
         caching=cache is not None,
         collector=collector,
         credentials=options.credentials,
-        tokens=TokenBox(options.credentials.token, lock=threading.Lock()),
+        tokens=_token_box(options.credentials, time.monotonic, time.time),
         wall_clock=time.time,
     )
-    return Session(ctx, cache)
+    store = None
+    if options.credentials.signed_in and options.token_store is not None:
+        from cratedigger.tokenstore import TokenFile
+
+        store = TokenFile(options.token_store)
+    return Session(ctx, cache, store)
+
+
+def _token_box(
+    credentials: Credentials, clock: Callable[[], float], wall_clock: Callable[[], float]
+) -> TokenBox:
+    """The run's token, due for renewal on the monotonic clock shortly before it expires
+    (its expiry is stored in wall-clock time)."""
+    renew_at = None
+    if credentials.token and credentials.expires_at is not None:
+        left = credentials.expires_at - wall_clock()
+        renew_at = renewal_time(clock() + left, credentials.lifetime or left)
+    return TokenBox(
+        credentials.token,
+        lock=threading.Lock(),
+        refresh_token=credentials.refresh_token,
+        renew_at=renew_at,
+    )

@@ -51,7 +51,7 @@ def a_track_with_remixers(catalog: Catalog) -> Track:
 def test_client_credentials_and_password_grants(mock_server: str) -> None:
     token = get_token(mock_server)
     assert token["token_type"] == "Bearer"
-    assert token["expires_in"] == 3600
+    assert token["expires_in"] == 36000  # as api.beatport.com's (10 hours)
     assert {"access_token", "scope", "refresh_token"} <= token.keys()
     other = get_token(
         mock_server, grant_type="password", username="dj", password="pw", client_id="c"

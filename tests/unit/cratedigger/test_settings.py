@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -52,6 +53,15 @@ def test_xdg_cache_home_is_respected_when_absolute(tmp_path: Path) -> None:
     assert relative == Path("/home/dj/.cache/cratedigger")
 
 
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="platformdirs decides there")
+def test_the_token_store_is_in_the_users_config_folder(tmp_path: Path) -> None:
+    assert resolve(tmp_path).config_dir == Path("/home/dj/.config/cratedigger")
+    assert resolve(tmp_path, XDG_CONFIG_HOME="/etc/me").config_dir == Path("/etc/me/cratedigger")
+    assert resolve(tmp_path, XDG_CONFIG_HOME="rel").config_dir == Path(
+        "/home/dj/.config/cratedigger"
+    )
+
+
 # One sample value per setting for each layer: (raw in file, raw in env, raw on CLI, parsed).
 LAYERS: dict[str, tuple[tuple[object, object], tuple[str, object], tuple[object, object]]] = {
     "mode": (("threads", "threads"), ("async", "async"), ("sync", "sync")),
@@ -77,6 +87,11 @@ LAYERS: dict[str, tuple[tuple[object, object], tuple[str, object], tuple[object,
         ("~/c", Path("/home/dj/c")),
     ),
     "cache_ttl": ((60, 60.0), ("0", 0.0), (3600.5, 3600.5)),
+    "config_dir": (
+        ("conf", "CWD/conf"),
+        ("/env/conf", Path("/env/conf")),
+        ("~/k", Path("/home/dj/k")),
+    ),
     "no_cache": ((True, True), ("0", False), (True, True)),
 }
 

@@ -116,7 +116,8 @@ def test_token_endpoint_keeps_only_the_harmless_fields() -> None:
         "grant_type": "password",
         "username": REDACTED,
         "password": REDACTED,
-        "client_id": REDACTED,
+        # RFC 6749 2.2: a client id is not a secret (Beatport's public one is on its docs page)
+        "client_id": "my-client-id",
     }
     response = orjson.dumps(
         {"access_token": ACCESS, "expires_in": 600, "token_type": "Bearer", "scope": "user:dj"}
@@ -195,8 +196,9 @@ def test_a_whole_exchange_keeps_no_secret() -> None:
         response_body=orjson.dumps({"access_token": ACCESS, "refresh_token": REFRESH}),
     )
     text = json.dumps(Redactor().exchange(exchange), default=lambda o: repr(o))
-    for secret in (basic, "cid-secret-1", "cs-2", "set-cookie-secret", ACCESS, REFRESH):
+    for secret in (basic, "cs-2", "set-cookie-secret", ACCESS, REFRESH):
         assert secret not in text
+    assert "client_id=cid-secret-1" in text  # a client id is no secret (RFC 6749 2.2)
 
 
 def test_binary_bodies_are_only_scrubbed_of_known_values() -> None:
@@ -240,3 +242,90 @@ def test_a_grant_in_the_token_request_query_is_redacted_too() -> None:
         ("username", REDACTED),
         ("password", REDACTED),
     ]
+
+
+# -- a sign-in ------------------------------------------------------------------------------
+
+AUTHORIZE_URL = (
+    "https://api.beatport.com/v4/auth/o/authorize/?response_type=code&client_id=public-client"
+    "&redirect_uri=https%3A%2F%2Fapi.beatport.com%2Fv4%2Fauth%2Fo%2Fpost-message%2F"
+)
+CODE = "auth-code-Z8s7d6f5g4h3"
+POST_MESSAGE = "https://api.beatport.com/v4/auth/o/post-message/"
+
+
+def test_a_sign_in_leaves_no_password_cookie_csrf_token_or_code() -> None:
+    redactor = Redactor()
+    login = redactor.exchange(
+        _exchange(
+            "https://api.beatport.com/v4/auth/login/",
+            method="POST",
+            request_headers=(*JSON_HEADERS, ("X-CSRFToken", "csrf-header-value-1")),
+            request_body=orjson.dumps({"username": "dj", "password": "hunter2hunter2"}),
+            response_headers=(
+                *JSON_HEADERS,
+                ("Set-Cookie", "sessionid=session-cookie-value; HttpOnly; Path=/"),
+                ("Set-Cookie", "csrftoken=csrf-cookie-value-2; Path=/"),
+            ),
+            response_body=orjson.dumps({"username": "dj", "email": "dj@example.com"}),
+        )
+    )
+    assert orjson.loads(login.request_body) == {"username": "dj", "password": REDACTED}
+    assert login.response_headers[1:] == (
+        ("Set-Cookie", f"sessionid={REDACTED}; HttpOnly; Path=/"),
+        ("Set-Cookie", f"csrftoken={REDACTED}; Path=/"),
+    )
+    assert orjson.loads(login.response_body)["email"] == "dj@example.com"  # no secret
+    authorize = redactor.exchange(
+        _exchange(
+            AUTHORIZE_URL,
+            request_headers=(("Cookie", "sessionid=session-cookie-value"),),
+            status=302,
+            response_headers=(("Location", f"{POST_MESSAGE}?code={CODE}&state=s1"),),
+            response_body=b"",
+        )
+    )
+    assert authorize.url == AUTHORIZE_URL  # nothing secret in it: untouched
+    assert authorize.request_headers == (("Cookie", f"sessionid={REDACTED}"),)
+    assert authorize.response_headers == (("Location", f"{POST_MESSAGE}?code={REDACTED}&state=s1"),)
+    token_url = (
+        f"{TOKEN_URL}?code={CODE}&grant_type=authorization_code"
+        f"&redirect_uri={quote(POST_MESSAGE, safe='')}&client_id=public-client"
+    )
+    token = redactor.exchange(
+        _exchange(
+            token_url,
+            method="POST",
+            response_body=orjson.dumps({"access_token": ACCESS, "refresh_token": REFRESH}),
+        )
+    )
+    # The client id and redirect URI are no secrets: a replayed token request still matches.
+    assert dict(parse_qsl(token.url.partition("?")[2])) == {
+        "code": REDACTED,
+        "grant_type": "authorization_code",
+        "redirect_uri": POST_MESSAGE,
+        "client_id": "public-client",
+    }
+    text = json.dumps([login, authorize, token], default=repr)
+    for secret in (
+        "hunter2hunter2",
+        "session-cookie-value",
+        "csrf-cookie-value-2",
+        "csrf-header-value-1",
+        CODE,
+        ACCESS,
+        REFRESH,
+    ):
+        assert secret not in text
+
+
+def test_code_is_secret_in_urls_only_and_csrf_form_fields_are_secret() -> None:
+    secrets = Secrets()
+    assert redact_url("/cb?code=abcdefgh12&x=1", RULES, secrets) == f"/cb?code={REDACTED}&x=1"
+    body = orjson.dumps({"currency": {"code": "USD"}, "country": {"code": "GB"}})
+    assert redact_body(body, "application/json", RULES, secrets) == body
+    form = b"csrfmiddlewaretoken=csrf-form-value-1&username=dj"
+    redacted = redact_body(form, "application/x-www-form-urlencoded", RULES, secrets)
+    assert parse_qsl(redacted.decode()) == [("csrfmiddlewaretoken", REDACTED), ("username", "dj")]
+    extended = RULES.extended(["ticket"])
+    assert redact_url("/x?ticket=t1", extended, secrets) == f"/x?ticket={REDACTED}"
