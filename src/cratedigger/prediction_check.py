@@ -76,6 +76,11 @@ def prediction_errors(
     The rate limit given to the predictor is the case's server limit (`server_rate`), as a
     user would pass `--rate-limit`; the concurrency is the run's. A run with no sync run to
     predict it from gets a row with `predicted` None and the reason.
+
+    With repeated runs (a run row with `samples`, metrics files `<case>-<mode>-<k>.json`),
+    each repeat of the sync run is a prediction and the row compares their median with the
+    run's `wall_time` (the harness's median); otherwise the one sync run's prediction with the
+    one measured time. The run's `flags` (a busy mock or machine) are carried over.
     """
     folder = Path(metrics_dir)
     cache: dict[Path, Mapping[str, Any]] = {}
@@ -108,23 +113,39 @@ def prediction_errors(
                 rows.append(row | {"predicted": None, "error": None, "why": "no sync run"})
                 continue
             sync_case, sync_row, sync_folder = found
-            metrics = load(sync_folder / sync_row["metrics_file"])
-            p = predict_from_metrics(
-                metrics, run["mode"], int(run["concurrency"]), rate, calibration
-            )
+            predictions = [
+                predict_from_metrics(
+                    load(path), run["mode"], int(run["concurrency"]), rate, calibration
+                )
+                for path in _sync_files(sync_case, sync_row, sync_folder)
+            ]
+            p = sorted(predictions, key=lambda x: x.wall_time)[(len(predictions) - 1) // 2]
+            predicted = statistics.median(x.wall_time for x in predictions)
             measured = row["measured"]
             rows.append(
                 row
                 | {
                     "from": f"{sync_folder.parent.name}/{sync_case['name']} sync",
-                    "sync_wall": p.sync_wall,
-                    "predicted": p.wall_time,
-                    "error": (p.wall_time - measured) / measured if measured > 0 else None,
+                    "sync_wall": statistics.median(x.sync_wall for x in predictions),
+                    "predicted": predicted,
+                    "predictions": [x.wall_time for x in predictions],
+                    "error": (predicted - measured) / measured if measured > 0 else None,
                     "binding": p.binding,
                     "bounds": p.bounds.as_dict(),
+                    "flags": list(run.get("flags", [])),
                 }
             )
     return rows
+
+
+def _sync_files(case: Mapping[str, Any], row: Mapping[str, Any], folder: Path) -> list[Path]:
+    """The metrics of every repeat of a sync run, or of the one run."""
+    repeats = len(row.get("samples") or ())
+    if repeats > 1:
+        paths = [folder / f"{case['name']}-sync-{k}.json" for k in range(1, repeats + 1)]
+        if all(p.is_file() for p in paths):
+            return paths
+    return [folder / str(row["metrics_file"])]
 
 
 def error_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -142,5 +163,6 @@ def error_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "max_abs_error": max(errors) if errors else None,
         "worst": None if worst is None else f"{worst['scenario']}/{worst['case']} {worst['mode']}",
         "within_15": sum(1 for e in errors if e <= 0.15),
+        "flagged": sum(1 for r in rows if r.get("flags")),
         "above_35": sum(1 for e in errors if e > 0.35),
     }

@@ -645,3 +645,33 @@ def test_prediction_errors_against_a_scenario_summary(tmp_path: Path) -> None:
     summary_ = error_summary(rows)
     assert summary_["runs"] == 2 and summary_["unpredicted"] == 1
     assert find_sync_run(summary["cases"][2], summary, metrics) is None
+
+
+def test_prediction_errors_of_repeated_runs_use_every_sync_repeat(tmp_path: Path) -> None:
+    # The harness's repeated format: one row per mode (the typical run's metrics file, the
+    # median wall time, every sample), metrics files <case>-<mode>-<k>.json.
+    for k, network in enumerate((0.04, 0.05, 0.07), start=1):
+        write(tmp_path, one_request_tracks(100, network), f"a-sync-{k}.json")
+    samples = [{"wall_time": w} for w in (4.0, 5.0, 7.0)]
+    summary = {
+        "scenario": "s",
+        "cases": [
+            {
+                "name": "a",
+                "params": {"tracks": 100, "source": "api"},
+                "runs": [
+                    {"mode": "sync", "concurrency": 1, "wall_time": 5.0, "cpu_time": 0.0,
+                     "metrics_file": "a-sync-2.json", "samples": samples},
+                    {"mode": "async", "concurrency": 10, "wall_time": 0.5, "cpu_time": 0.0,
+                     "metrics_file": "a-async-2.json", "samples": samples,
+                     "flags": ["machine at 95%"]},
+                ],
+            }
+        ],
+    }  # fmt: skip
+    (row,) = prediction_errors(summary, tmp_path, calibration=PLAIN)
+    assert row["predictions"] == pytest.approx([0.4, 0.5, 0.7])
+    assert row["predicted"] == pytest.approx(0.5)
+    assert row["error"] == pytest.approx(0.0, abs=1e-9)
+    assert row["flags"] == ["machine at 95%"]
+    assert error_summary([row])["flagged"] == 1
