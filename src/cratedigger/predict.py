@@ -198,6 +198,8 @@ class Prediction:
     tracks_in_flight: int
     chain_track: int | None  # the export's track_index of the longest chain
     chain_batches: int  # its batches
+    chain_requests: int  # its requests
+    chain_attempts: int  # their attempts (retries included)
 
     @property
     def binding(self) -> str:
@@ -227,6 +229,8 @@ class Prediction:
             "tracks_in_flight": self.tracks_in_flight,
             "chain_track": self.chain_track,
             "chain_batches": self.chain_batches,
+            "chain_requests": self.chain_requests,
+            "chain_attempts": self.chain_attempts,
         }
 
 
@@ -575,6 +579,8 @@ def _simulate(
         tracks_in_flight=workers,
         chain_track=figures.chain_track,
         chain_batches=figures.chain_batches,
+        chain_requests=figures.chain_requests,
+        chain_attempts=figures.chain_attempts,
     )
 
 
@@ -592,6 +598,8 @@ class _Figures:
     waits: float
     chain_track: int | None
     chain_batches: int
+    chain_requests: int
+    chain_attempts: int
 
     @classmethod
     def of(
@@ -624,6 +632,7 @@ class _Figures:
         track_waits = waits - sum(r.wait for r in workload.prologue)
         chains = [chain_time(c) for c in workload.tracks]
         longest = max(range(len(chains)), key=chains.__getitem__, default=None)
+        chain = workload.tracks[longest] if longest is not None else ()
         return cls(
             bounds=Bounds(
                 latency=prologue + track_waits / concurrency,
@@ -633,7 +642,9 @@ class _Figures:
             ),
             waits=waits,
             chain_track=workload.track_indices[longest] if longest is not None else None,
-            chain_batches=len(workload.tracks[longest]) if longest is not None else 0,
+            chain_batches=len(chain),
+            chain_requests=sum(len(b) for b in chain),
+            chain_attempts=sum(r.attempts for b in chain for r in b),
         )
 
 

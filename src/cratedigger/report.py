@@ -594,9 +594,17 @@ def _binding_words(p: Prediction) -> str:
             "not help, fewer requests (the cache) would."
         )
     if p.binding == "chain":
+        batches = f"{p.chain_batches} batch{'es' if p.chain_batches != 1 else ''}"
+        requests = f"{p.chain_requests} request{'s' if p.chain_requests != 1 else ''}"
+        retries = (
+            f", {p.chain_attempts} attempts with the waits between them"
+            if p.chain_attempts > p.chain_requests
+            else ""
+        )
         return (
-            f"bound by one track's chain: track {p.chain_track} needs {p.chain_batches} "
-            f"batches one after another ({b.chain:.2f} s); more concurrency will not help."
+            f"bound by one track's chain: track {p.chain_track} takes {b.chain:.2f} s "
+            f"({batches} one after another, {requests}{retries}); more concurrency will not "
+            "help."
         )
     return (
         f"bound by latency: {p.waits:.2f} s of waits over {p.concurrency} request slots; "

@@ -35,6 +35,7 @@ from cratedigger.report import (
     compare_runs,
     explain_disagreement,
     generate_comparison_report,
+    generate_prediction_report,
     profile_run,
 )
 from cratedigger.resources import Usage
@@ -157,6 +158,7 @@ class TestModel:
         assert asynchronous.wall_time == pytest.approx(0.4)
         assert asynchronous.binding == "chain"
         assert (asynchronous.chain_track, asynchronous.chain_batches) == (0, 4)
+        assert (asynchronous.chain_requests, asynchronous.chain_attempts) == (7, 7)
         threads = simulate(workload, "threads", 16, calibration=PLAIN)
         assert threads.wall_time == pytest.approx(0.7)  # a worker sends a batch in order
 
@@ -219,6 +221,8 @@ class TestModel:
         # the second track's request goes out while the first sleeps between its attempts
         assert p.wall_time == pytest.approx(1.3)
         assert p.binding == "chain"
+        text = " ".join(generate_prediction_report([p]).split())
+        assert "track 0 takes 1.30 s (1 batch one after another, 1 request, 3 attempts" in text
 
     def test_cache_hits_cost_cpu_only(self) -> None:
         tracks = [[Req(0.0, cached=True, parse=0.002)] for _ in range(10)]
