@@ -461,7 +461,9 @@ class _Proc:
 
 @dataclass(frozen=True, slots=True)
 class _Costs:
-    """Per-request client CPU in the target mode, split around the wait."""
+    """Per-request client CPU in the target mode, split around the wait: the sync run's,
+    scaled by the mode's factor (parse time included: measured on the wall clock, it grows
+    when the machine is busy, so the factor is taken over the whole CPU time)."""
 
     factor: float
     send_share: float
@@ -472,11 +474,17 @@ class _Costs:
     def after(self, r: Request) -> float:
         return r.cpu * self.factor * (1.0 - self.send_share)
 
+    def parse(self, r: Request) -> float:
+        return r.parse * self.factor
+
+    def total(self, r: Request) -> float:
+        return (r.cpu + r.parse) * self.factor
+
 
 def _request(r: Request, costs: _Costs, slotted: bool) -> Process:
     """One request: pace, (take a slot,) send, wait, read, (free the slot,) parse."""
     if r.attempts == 0:  # answered by the cache: client work only
-        yield _Cpu(r.parse + r.cpu)
+        yield _Cpu(costs.total(r))
         return
     for attempt in range(r.attempts):
         yield _Pace()
@@ -489,7 +497,7 @@ def _request(r: Request, costs: _Costs, slotted: bool) -> Process:
             yield _Release()
         if attempt < r.attempts - 1 and r.backoff:
             yield _Delay(r.backoff / (r.attempts - 1))
-    yield _Cpu(r.parse)
+    yield _Cpu(costs.parse(r))
 
 
 def _track(chain: Chain, costs: _Costs, mode: Mode) -> Process:
@@ -615,7 +623,7 @@ class _Figures:
         share = calibration.cpu_share_of(mode)
 
         def cpu_of(r: Request) -> float:
-            return costs.before(r) + costs.after(r) + r.parse
+            return costs.total(r)
 
         def alone(r: Request) -> float:
             """A request's duration with every resource to itself."""
