@@ -134,8 +134,9 @@ def calibration_figures(roots: Sequence[Path]) -> dict[str, Any]:
                 figures = {
                     mode: _cpu_figures(folder / "metrics" / r["metrics_file"])
                     for mode, r in runs.items()
+                    if (folder / "metrics" / r["metrics_file"]).is_file()
                 }
-                for mode in runs:
+                for mode in figures:
                     if mode != "sync" and "sync" in figures and figures["sync"] > 0:
                         factors[mode].append(figures[mode] / figures["sync"])
         for row in rows_of(root, whole_core):

@@ -679,3 +679,45 @@ def test_prediction_errors_of_repeated_runs_use_every_sync_repeat(tmp_path: Path
     assert row["error"] == pytest.approx(0.0, abs=1e-9)
     assert row["flags"] == ["machine at 95%"]
     assert error_summary([row])["flagged"] == 1
+
+
+def test_bench_predictions_writes_the_table_over_repeats(tmp_path: Path) -> None:
+    from bench import predictions
+
+    def scenario(root: Path, name: str, cases: list[dict[str, Any]]) -> None:
+        (root / name / "metrics").mkdir(parents=True)
+        summary = {"scenario": name, "cases": cases}
+        (root / name / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+
+    def run(mode: str, wall: float, file: str, concurrency: int = 16) -> dict[str, Any]:
+        return {"mode": mode, "concurrency": concurrency, "wall_time": wall, "cpu_time": 0.0,
+                "metrics_file": file, "limiting": "latency"}  # fmt: skip
+
+    roots = [tmp_path / "r1", tmp_path / "r2"]
+    for root, measured in zip(roots, (0.5, 0.6), strict=True):
+        params = {"tracks": 100, "source": "api", "latency_ms": 50}
+        runs = [run("sync", 5.0, "a-sync.json", 1), run("async", measured, "a-async.json", 10)]
+        scenario(root, "lat", [{"name": "a", "params": params, "runs": runs}])
+        write(root / "lat" / "metrics", one_request_tracks(100, 0.05), "a-sync.json")
+        limited = params | {"server_rate": 10}
+        scenario(
+            root, "rl", [{"name": "b", "params": limited, "runs": [run("threads", 10.4, "x")]}]
+        )
+        sync_runs = [run("sync", 10.4, "b-sync.json", 1)]
+        scenario(root, "rl-sync", [{"name": "b", "params": limited, "runs": sync_runs}])
+        write(root / "rl-sync" / "metrics", one_request_tracks(100, 0.05), "b-sync.json")
+    out = tmp_path / "out"
+    args = ["--results", *map(str, roots), "--out", str(out)]
+    assert predictions.main(args) == 0
+    data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    rows = {(r["scenario"], r["case"], r["mode"]): r for r in data["rows"]}
+    a = rows[("lat", "a", "async")]
+    assert a["repeats"] == 2 and a["measured"] == pytest.approx(0.55)
+    assert a["measured_spread"] == pytest.approx(0.1 / 0.55)
+    b = rows[("rl", "b", "threads")]
+    assert b["from"] == "rl-sync/b sync" and b["binding"] == "rate"
+    assert data["summary"]["runs"] == 2
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "python -m bench.predictions --results" in readme
+    assert "| rl | b | threads | 16 | 10/s | rl-sync/b sync |" in readme
+    assert "| cpu_factor[async] |" in readme
