@@ -297,6 +297,7 @@ class RunProfile:
     concurrency: int
     wall: float
     requests: int  # HTTP requests sent
+    queries: int  # requests the flow asked for, cache hits included
     rate: float  # requests sent per second of wall time
     cpu_time: float
     cpu_share: float  # client CPU time / wall time (one interpreter: at most about 1)
@@ -315,8 +316,9 @@ class RunProfile:
         return self.chain / self.wall if self.wall > 0 else 0.0
 
     @property
-    def cpu_per_request(self) -> float:
-        return self.cpu_time / self.requests if self.requests else 0.0
+    def cpu_per_query(self) -> float:
+        """Client CPU per request the flow asked for (sent or answered by the cache)."""
+        return self.cpu_time / self.queries if self.queries else 0.0
 
 
 def profile_run(metrics: Mapping[str, Any], rate_limit: float | None = None) -> RunProfile:
@@ -365,6 +367,7 @@ def profile_run(metrics: Mapping[str, Any], rate_limit: float | None = None) -> 
         concurrency=concurrency,
         wall=wall,
         requests=sent,
+        queries=len(queries),
         rate=rate,
         cpu_time=cpu,
         cpu_share=cpu_share,
@@ -407,7 +410,7 @@ def describe_bound(p: RunProfile) -> str:
     if p.bound == "cpu":
         return (
             f"the client's CPU ({p.cpu_time:.2f} s of CPU in {p.wall:.2f} s, "
-            f"{_share(p.cpu_share)}; {1000 * p.cpu_per_request:.1f} ms per request)"
+            f"{_share(p.cpu_share)}; {1000 * p.cpu_per_query:.1f} ms per query)"
         )
     if p.bound == "chain":
         return (
@@ -486,10 +489,10 @@ def explain_disagreement(
     if "SKIP" in said and speedup >= WORTH_IT:
         skip = next(v for v in verdicts if v.recommendation == "SKIP")
         gain = ""
-        if base.bound == cand.bound == "cpu" and cand.cpu_per_request > 0:
+        if base.bound == cand.bound == "cpu" and cand.cpu_per_query > 0:
             gain = (
-                f" The gain is cheaper client CPU per request "
-                f"({1000 * base.cpu_per_request:.1f} -> {1000 * cand.cpu_per_request:.1f} ms),"
+                f" The gain is cheaper client CPU per query "
+                f"({1000 * base.cpu_per_query:.1f} -> {1000 * cand.cpu_per_query:.1f} ms),"
                 " not overlapped waiting."
             )
         return (

@@ -512,7 +512,7 @@ class TestExplanation:
         comparison = compare_runs(sync, busy)
         assert comparison.candidate_bound == "cpu"
         assert comparison.explanation is not None
-        assert "bound by the client's CPU (0.65 s of CPU in 0.70 s, 93 %; 6.5 ms per request)" in (
+        assert "bound by the client's CPU (0.65 s of CPU in 0.70 s, 93 %; 6.5 ms per query)" in (
             comparison.explanation
         )
 
@@ -539,7 +539,7 @@ class TestExplanation:
         assert text is not None
         assert text.startswith("async was 4.00x as fast as threads, though the analyzer says SKIP")
         assert "threads was bound by the client's CPU" in text
-        assert "cheaper client CPU per request (3.8 -> 0.9 ms)" in text
+        assert "cheaper client CPU per query (3.8 -> 0.9 ms)" in text
 
     def test_no_explanation_when_the_speedup_agrees(self) -> None:
         comparison = compare_runs(one_request_tracks(100, 0.05), latency_bound_async(100, 0.05, 10))
