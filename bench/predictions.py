@@ -25,6 +25,7 @@ import statistics
 import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -112,22 +113,23 @@ def combine(repeats: Sequence[Sequence[Mapping[str, Any]]]) -> list[dict[str, An
     return out
 
 
-def calibration_figures(roots: Sequence[Path]) -> dict[str, Any]:
-    """What these runs measure of the model's constants (to set predict.CALIBRATION from).
+def calibration_figures(roots: Sequence[Path], exclude: str | None = None) -> dict[str, Any]:
+    """What these runs measure of the model's constants (to set predict.CALIBRATION from),
+    leaving out scenario `exclude` if given.
 
     cpu_factor: per mode, the median over cases with a sync run of the CPU time per request
     sent, over the same figure of the case's sync run.
     cpu_share: per mode, the median of CPU time / wall time over the runs that the model,
-    with the client given a whole core, predicts CPU-bound (the mock on this machine shares
-    the cores: the client computes only part of the time even when its CPU binds).
+    with those factors and the client given a whole core, predicts CPU-bound (the mock on
+    this machine shares the cores: the client computes only part of the time even when its
+    CPU binds).
     """
     factors: dict[str, list[float]] = defaultdict(list)
     shares: dict[str, list[float]] = defaultdict(list)
-    whole_core = Calibration(
-        cpu_factor=CALIBRATION.cpu_factor, cpu_share={"threads": 1.0, "async": 1.0}
-    )
     for root in roots:
-        for folder in scenario_folders(root).values():
+        for name, folder in scenario_folders(root).items():
+            if exclude is not None and name.removesuffix("-sync") == exclude:
+                continue
             summary = json.loads((folder / "summary.json").read_text("utf-8"))
             for case in summary["cases"]:
                 runs = {r["mode"]: r for r in case["runs"]}
@@ -139,15 +141,48 @@ def calibration_figures(roots: Sequence[Path]) -> dict[str, Any]:
                 for mode in figures:
                     if mode != "sync" and "sync" in figures and figures["sync"] > 0:
                         factors[mode].append(figures[mode] / figures["sync"])
+    factor = {m: _median(v) for m, v in sorted(factors.items())}
+    whole_core = Calibration(
+        cpu_factor={"sync": 1.0} | {m: v for m, v in factor.items() if v is not None},
+        cpu_share={"threads": 1.0, "async": 1.0},
+    )
+    for root in roots:
         for row in rows_of(root, whole_core):
+            if row["scenario"] == exclude:
+                continue
             if row.get("binding") == "cpu" and row["measured"] > 0:
                 shares[str(row["mode"])].append(float(row["measured_cpu"]) / row["measured"])
     return {
-        "cpu_factor": {m: _median(v) for m, v in sorted(factors.items())},
+        "cpu_factor": factor,
         "cpu_factor_runs": {m: len(v) for m, v in sorted(factors.items())},
         "cpu_share": {m: _median(v) for m, v in sorted(shares.items())},
         "cpu_share_runs": {m: len(v) for m, v in sorted(shares.items())},
     }
+
+
+def calibrated(figures: Mapping[str, Any]) -> Calibration:
+    """The model's calibration with the constants `calibration_figures` measured."""
+    return replace(
+        CALIBRATION,
+        cpu_factor={"sync": 1.0}
+        | {m: v for m, v in figures["cpu_factor"].items() if v is not None},
+        cpu_share={m: v for m, v in figures["cpu_share"].items() if v is not None},
+    )
+
+
+def held_out(roots: Sequence[Path]) -> dict[str, Any]:
+    """Each scenario predicted with constants measured on the other scenarios alone: how much
+    the figures above owe to having been calibrated on the runs they are checked against."""
+    names = sorted({n for r in roots for n in scenario_folders(r) if not n.endswith("-sync")})
+    scenarios, everything = [], []
+    for name in names:
+        figures = calibration_figures(roots, exclude=name)
+        calibration = calibrated(figures)
+        rows = combine([rows_of(root, calibration) for root in roots])
+        mine = [r for r in rows if r["scenario"] == name]
+        everything += mine
+        scenarios.append({"scenario": name, "constants": figures, "summary": error_summary(mine)})
+    return {"scenarios": scenarios, "summary": error_summary(everything)}
 
 
 def _cpu_figures(path: Path) -> float:
@@ -171,6 +206,7 @@ def readme(
     calibration: Mapping[str, Any],
     command: str,
     roots: Sequence[Path],
+    held: Mapping[str, Any] | None = None,
 ) -> str:
     s = summary
     met = (
@@ -271,6 +307,34 @@ def readme(
         f"| headroom | {used.headroom} | - | pacing.AutoTuning.headroom: --rate-limit auto paces "
         "at this share of an announced limit |"
     )
+    lines.append(
+        f"| send_share | {used.send_share} | - | not in an export; the median error moves by "
+        "about a point between 0.2 and 0.8 |"
+    )
+    if held is not None:
+        h = held["summary"]
+        lines += [
+            "",
+            "## Each scenario held out",
+            "",
+            "The constants above were measured on the runs they are checked against. Here each "
+            "scenario is predicted with constants measured on the other scenarios alone: "
+            f"**median absolute error {_pct(h['median_abs_error']).lstrip('+')}, largest "
+            f"{_pct(h['max_abs_error']).lstrip('+')} ({h['worst']}).**",
+            "",
+            "| held out | cpu_factor async / threads | cpu_share async / threads | median abs "
+            "error | largest |",
+            "|---|---|---|---:|---:|",
+        ]
+        for entry in held["scenarios"]:
+            f, e = entry["constants"], entry["summary"]
+            lines.append(
+                f"| {entry['scenario']} | {f['cpu_factor'].get('async')} / "
+                f"{f['cpu_factor'].get('threads')} | {f['cpu_share'].get('async')} / "
+                f"{f['cpu_share'].get('threads')} | "
+                f"{_pct(e['median_abs_error']).lstrip('+')} | "
+                f"{_pct(e['max_abs_error']).lstrip('+')} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -291,6 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=Path("results/predictions"), help="where to write"
     )
+    parser.add_argument(
+        "--no-held-out",
+        action="store_true",
+        help="skip predicting each scenario with constants measured on the others (slow)",
+    )
     args = parser.parse_args(argv)
     missing = [str(r) for r in args.results if not scenario_folders(r)]
     if missing:
@@ -299,16 +368,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = combine(repeats)
     summary = error_summary(rows)
     calibration = calibration_figures(args.results)
+    held = None if args.no_held_out else held_out(args.results)
     command = "python -m bench.predictions " + shlex.join(sys.argv[1:] if argv is None else argv)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "README.md").write_text(
-        readme(rows, summary, calibration, command, args.results), encoding="utf-8"
+        readme(rows, summary, calibration, command, args.results, held), encoding="utf-8"
     )
     document = {
         "command": command,
         "goal": {"median_abs_error": GOAL_MEDIAN, "max_abs_error": GOAL_MAX},
         "summary": summary,
         "calibration_measured": calibration,
+        "held_out": held,
         "rows": rows,
         "repeats": [list(r) for r in repeats],
     }

@@ -721,3 +721,4 @@ def test_bench_predictions_writes_the_table_over_repeats(tmp_path: Path) -> None
     assert "python -m bench.predictions --results" in readme
     assert "| rl | b | threads | 16 | 10/s | rl-sync/b sync |" in readme
     assert "| cpu_factor[async] |" in readme
+    assert "## Each scenario held out" in readme
