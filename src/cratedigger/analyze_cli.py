@@ -163,8 +163,9 @@ def _predictions(
 
     if first["session_info"]["mode"] != "sync":
         info = first["session_info"]
+        article = "an" if str(info["mode"])[:1] in "aeiou" else "a"
         raise InputError(
-            f"--predict needs a sync run's metrics, and this is a {info['mode']} run at "
+            f"--predict needs a sync run's metrics, and this is {article} {info['mode']} run at "
             f"concurrency {info['concurrency']}: its requests overlapped, so their waits and "
             "chains cannot be read one by one. Run the playlist once with --mode sync "
             "--metrics FILE.json and predict from that file",

@@ -337,7 +337,7 @@ class TestCli:
         assert main(["analyze", str(path), "--predict"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"cratedigger: error: {path}: --predict needs a sync run's metrics")
-        assert "this is a async run at concurrency 4" in err
+        assert "this is an async run at concurrency 4" in err
         assert "--mode sync --metrics" in err
 
     @pytest.mark.parametrize(
