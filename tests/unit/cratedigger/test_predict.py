@@ -722,3 +722,16 @@ def test_bench_predictions_writes_the_table_over_repeats(tmp_path: Path) -> None
     assert "| rl | b | threads | 16 | 10/s | rl-sync/b sync |" in readme
     assert "| cpu_factor[async] |" in readme
     assert "## Each scenario held out" in readme
+
+
+def test_a_warm_cache_spreads_the_runs_cpu_over_every_query() -> None:
+    # 99 cache hits and one request sent: the sent request does not carry the run's work.
+    tracks = [[Req(0.0, cached=True, parse=0.001)] for _ in range(99)] + [[Req(0.05)]]
+    workload = workload_from_metrics(document(tracks, gap=0.001, cpu=0.199))
+    sent = workload.tracks[-1][0][0]
+    hit = workload.tracks[0][0][0]
+    assert sent.cpu == pytest.approx(0.001) and hit.cpu == pytest.approx(0.001)
+    assert hit.parse == pytest.approx(0.001)
+    p = simulate(workload, "async", 16, calibration=PLAIN)
+    assert p.bounds.cpu == pytest.approx(0.199)
+    assert p.bounds.chain == pytest.approx(0.051)
