@@ -420,10 +420,15 @@ def describe_bound(p: RunProfile) -> str:
     if p.bound == "latency":
         return f"network latency ({slots} busy {_share(p.slot_share)} of the time)"
     if p.bound == "paced":
+        setting = (
+            "client rate limit auto, which paces at a limit the server announces"
+            if p.client_rate == "auto"
+            else f"client rate limit {p.client_rate}"
+        )
         return (
             f"a pace ({p.rate:.1f} req/s with its {slots} busy {_share(p.slot_share)} and its "
             f"CPU {_share(p.cpu_share)} of the time: requests waited for their turn, not for the "
-            f"network or the CPU; client rate limit {p.client_rate})"
+            f"network or the CPU; {setting})"
         )
     return (
         f"nothing in the client ({slots} busy {_share(p.slot_share)}, CPU {_share(p.cpu_share)}, "
@@ -455,8 +460,14 @@ def explain_disagreement(
             )
             who = "both runs were" if both else f"the {cand.mode} run was"
             floor = cand.requests / cand.rate if cand.rate > 0 else 0.0
+            own = cand.bound == "paced" and cand.client_rate not in ("auto", "off", "")
+            passing = (
+                f"its own --rate-limit {cand.client_rate}: raise it if the server allows more"
+                if own
+                else "which no client can pass"
+            )
             return (
-                f"{head}{who} bound by {describe_bound(cand)}, which no client can pass: at "
+                f"{head}{who} bound by {describe_bound(cand)}, {passing}. At "
                 f"{cand.rate:.1f} req/s, {cand.requests} requests take {floor:.1f} s whatever "
                 f"the mode. The verdict reads the network share of each query's time "
                 f"({verdicts[0].percentage:.1f} %), which a rate limit leaves high."

@@ -474,7 +474,7 @@ class TestExplanation:
             "async was 1.16x as fast as sync, though the analyzer says IMPLEMENT"
         )
         assert "the async run was bound by the server's rate limit (19.4 req/s of 20/s)" in text
-        assert "which no client can pass: at 19.4 req/s, 252 requests take 13.0 s" in text
+        assert "which no client can pass. At 19.4 req/s, 252 requests take 13.0 s" in text
 
     def test_without_a_known_limit_the_pace_is_read_from_idle_slots(self) -> None:
         comparison = compare_runs(one_request_tracks(252, 0.06), paced_async(252, 19.4))
@@ -735,3 +735,12 @@ def test_a_warm_cache_spreads_the_runs_cpu_over_every_query() -> None:
     p = simulate(workload, "async", 16, calibration=PLAIN)
     assert p.bounds.cpu == pytest.approx(0.199)
     assert p.bounds.chain == pytest.approx(0.051)
+
+
+def test_a_pace_of_the_clients_own_setting_is_said_to_be_its_own() -> None:
+    paced = paced_async(100, 9.5)
+    paced["session_info"]["rate_limit"] = "10/s"
+    text = compare_runs(one_request_tracks(100, 0.06), paced).explanation
+    assert text is not None
+    assert "its own --rate-limit 10/s: raise it if the server allows more" in text
+    assert "no client can pass" not in text
