@@ -39,6 +39,7 @@ CORE_MODULES = (
     "cratedigger.credentials",
     "cratedigger.breaker",
     "cratedigger.drivers.job",
+    "cratedigger.predict",
 )
 # What the core must not touch itself even where the module is loaded anyway: disk,
 # compression, locks, clocks and randomness are the shell's, handed in where needed.
