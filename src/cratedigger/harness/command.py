@@ -6,6 +6,7 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from cratedigger.errors import InputError
 
@@ -54,6 +55,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from cratedigger.harness.bench import run_scenario
     from cratedigger.harness.dashboard import (
+        prediction_line,
         text_table,
         verdict_lines,
         write_index,
@@ -85,14 +87,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
         summary = run_scenario(scenario, args.out, progress, command=command, repeat=repeat)
         bar.update(total - bar.n)
     folder = args.out / scenario.name
+    summary["predictions"] = _predictions(summary, folder / "metrics")
     plots = write_plots(summary, folder)
     write_results(summary, folder, plots)
     write_index(args.out)
     print(text_table(summary))
     for line in verdict_lines(summary):
         print(line)
+    print(prediction_line(summary))
     print(
         f"results: {folder}/ (summary.json, README.md, index.html; per-run metrics/, not committed)"
     )
     agree = all(case["identical"] and not case.get("differences") for case in summary["cases"])
     return 0 if agree else 1
+
+
+def _predictions(summary: dict[str, Any], metrics: Path) -> dict[str, Any]:
+    """Every threads and async run predicted from its case's sync run, with the error."""
+    from cratedigger.prediction_check import error_summary, prediction_errors
+
+    rows = prediction_errors(summary, metrics)
+    return {"summary": error_summary(rows), "runs": rows}

@@ -207,6 +207,12 @@ def _readme(summary: dict[str, Any], plots: Sequence[Path]) -> str:
         "",
         definitions(),
         "",
+        "### Predicted from the sync runs (`cratedigger analyze sync.json --predict`)",
+        "",
+        prediction_line(summary),
+        "",
+        prediction_table(summary),
+        "",
         *[f"![{p.stem}]({p.name})" for p in plots],
         "",
     ]
@@ -232,7 +238,7 @@ img{{max-width:48em}}code{{background:#eee;padding:.1em .3em}}</style></head><bo
 <p>Measured {html.escape(summary["generated"])} on {m["cpus"]} CPUs, {m["memory_gb"]} GiB,
 {html.escape(m["platform"])}, with <code>{html.escape(summary["command"])}</code>.</p>
 <table><tr>{header}</tr>{body}</table>
-<ul>{notes}</ul>
+<ul>{notes}<li>{html.escape(prediction_line(summary))}</li></ul>
 <p>{html.escape(definitions())}</p>
 {images}
 <p><a href="../html/index.html">asv dashboard</a> (after <code>make asv</code>) &middot;
@@ -349,3 +355,32 @@ bootstrap intervals).</p>
     path = results_root / "index.html"
     write_bytes_atomic(path, page.encode("utf-8"))
     return path
+
+
+def prediction_line(summary: dict[str, Any]) -> str:
+    """How well `cratedigger analyze --predict` foresaw this scenario's runs, in one line."""
+    found = (summary.get("predictions") or {}).get("summary")
+    if not found or not found.get("runs"):
+        return "predictions: no run had a sync run to be predicted from"
+    return (
+        f"predictions from each case's sync run: {found['runs']} runs, median absolute error "
+        f"{found['median_abs_error']:.1%}, largest {found['max_abs_error']:.1%} "
+        f"({found['worst']}); {found['within_15']} within 15 %"
+    )
+
+
+def prediction_table(summary: dict[str, Any]) -> str:
+    """Markdown: each predicted run against the measured one."""
+    rows = [r for r in (summary.get("predictions") or {}).get("runs", []) if r.get("predicted")]
+    if not rows:
+        return ""
+    lines = [
+        "| case | mode | conc | predicted s | measured s | error | binds (predicted) |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {r['mode']} | {r['concurrency']} | {r['predicted']:.3f} "
+            f"| {r['measured']:.3f} | {r['error']:+.1%} | {r['binding']} |"
+        )
+    return "\n".join(lines)
