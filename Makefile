@@ -22,7 +22,7 @@ bench: $(STAMP)
 
 # Every built-in scenario (long: the scale scenario alone takes several minutes).
 bench-all: $(STAMP)
-	for s in quick latency concurrency ratelimit faults scale; do \
+	for s in quick cpu latency concurrency ratelimit faults scale; do \
 		$(VENV)/bin/cratedigger bench --scenario $$s --no-progress || exit 1; done
 
 # The whole suite with branch coverage of src/ and mockserver/; fails under 85 % (pyproject).

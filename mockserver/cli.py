@@ -293,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     subparser: argparse.ArgumentParser = args.subparser
     try:
         if args.command == "playlist":
+            if args.out.resolve() == args.truth.resolve():
+                subparser.error(f"--out and --truth name the same file ({args.out})")
             demo = write_demo_playlist(
                 seed=args.seed,
                 catalog_size=args.catalog_size,

@@ -122,7 +122,11 @@ def login_command(url: str) -> str:
 
 def sign_in_again(url: str) -> str:
     """What to tell a user whose sign-in to `url` can no longer be renewed."""
-    return f"the sign-in to {url} has expired; sign in again with `{login_command(url)}`"
+    return (
+        f"the server refused the stored sign-in to {url} (it expired, was revoked, or the "
+        f"server forgot it, as a restarted mock does); sign in again with "
+        f"`{login_command(url)}`"
+    )
 
 
 def signed_in_options(options: MatchOptions, settings: EffectiveSettings) -> MatchOptions:
@@ -145,13 +149,23 @@ def _ask(prompt: str) -> str:
     return sys.stdin.readline().strip()
 
 
+def _password() -> str:
+    """The password from the terminal; without one (a pipe, /dev/null) a clear refusal."""
+    try:
+        return getpass.getpass("Beatport password: ")
+    except EOFError:
+        raise InputError(
+            f"no password given: run `cratedigger login` in a terminal, or set {PASSWORD_ENV}"
+        ) from None
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     from cratedigger.signin import sign_in
 
     settings = _settings(args)
     url = _api_url(settings)
     username = args.username or os.environ.get(USERNAME_ENV) or _ask("Beatport username: ")
-    password = os.environ.get(PASSWORD_ENV) or getpass.getpass("Beatport password: ")
+    password = os.environ.get(PASSWORD_ENV) or _password()
     if not username.strip() or not password:
         raise InputError(
             f"signing in needs a username and a password (or {USERNAME_ENV} and {PASSWORD_ENV})"

@@ -28,8 +28,8 @@ __all__ = ["add_analyze_command", "cmd_analyze"]
 
 ANALYZE_EPILOG = """\
 examples:
-  cratedigger match demo.xml --playlist Demo --metrics sync.json
-  cratedigger match demo.xml --playlist Demo --mode async --metrics async.json
+  cratedigger match demo.xml --playlist Demo --no-cache --metrics sync.json
+  cratedigger match demo.xml --playlist Demo --no-cache --mode async --metrics async.json
   cratedigger analyze sync.json
   cratedigger analyze sync.json async.json
   cratedigger analyze sync.json --json

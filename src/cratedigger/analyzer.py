@@ -215,12 +215,30 @@ def load_metrics_from_json(path: Path | str) -> dict[str, Any]:
         raise InputError(problem, path=name) from None
     except ValueError as err:  # NaN or Infinity, which JSON does not have
         raise InputError(f"invalid JSON: {err}", path=name) from None
+    if _is_results_file(document):
+        raise InputError(
+            "this is a results file, not a metrics export (write one with "
+            "`cratedigger match ... --metrics run.json`)",
+            path=name,
+        )
     try:
         validate_metrics(document)
     except InputError as err:
         raise InputError(str(err), path=name) from None
     assert isinstance(document, dict)
     return document
+
+
+def _is_results_file(document: object) -> bool:
+    """A `cratedigger match --out` file (or the list one from before it named its run)."""
+    if isinstance(document, dict):
+        return str(document.get("format", "")).startswith("cratedigger-results/")
+    return (
+        isinstance(document, list)
+        and bool(document)
+        and isinstance(document[0], dict)
+        and {"rekordbox_id", "status"} <= document[0].keys()
+    )
 
 
 def validate_metrics(document: object) -> None:

@@ -32,9 +32,10 @@ examples:
 Settings come from the command line, then the environment (CRATEDIGGER_MODE,
 CRATEDIGGER_CONCURRENCY, ...), then ./cratedigger.toml or [tool.cratedigger] in
 ./pyproject.toml, then defaults; `cratedigger config` shows the result.
-Exit codes: 0 all tracks done, 1 some tracks ended in error, 2 bad input, 3 stopped early
-(the server unreachable for --outage-timeout, or a bot challenge; finish with --resume),
-130 interrupted.
+Exit codes: 0 all tracks done, 1 some tracks ended in error (--resume retries them) or the
+sign-in must be renewed (cratedigger login), 2 bad input (nothing is touched), 3 stopped
+early (the server unreachable for --outage-timeout, or a bot challenge; finish with
+--resume), 130 interrupted.
 """
 
 
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Match Rekordbox playlists to Beatport (BPM, key, genre, label, release, "
         "ISRC), synchronously or asynchronously, and measure whether async pays off.",
     )
+    parser.add_argument("--version", action="version", version=f"cratedigger {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     match = sub.add_parser(
@@ -120,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_analyze_command(sub)
     add_bench_command(sub)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cratedigger")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def _settings(args: argparse.Namespace) -> EffectiveSettings:

@@ -143,8 +143,10 @@ def exchange(request: Request, ctx: Context, track: int | None = None) -> Exchan
     """Get the parsed answer to one request, from the cache or over the network."""
     key = ctx.cache_key(request) if ctx.caching else ""
     if key:
-        cost = RequestCost(ctx.clock())
         body = yield CacheGet(key)
+        # Timed from the answer on: the wait for the driver's cache thread is not the
+        # request's (async queues many lookups; counting the queue made query time balloon).
+        cost = RequestCost(ctx.clock())
         if isinstance(body, bytes):
             try:
                 candidates = ctx.source.parse(request, Response(200, body, from_cache=True))

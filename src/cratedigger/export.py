@@ -218,10 +218,11 @@ def export_performance_metrics_json(
 def export_run_metrics(
     summary: RunSummary, collector: MetricsCollector, options: MatchOptions, path: Path
 ) -> Path:
-    """`cratedigger match --metrics FILE.json`."""
-    return export_performance_metrics_json(
-        RunMetrics(summary, collector, options), path.name, path.parent
-    )
+    """`cratedigger match --metrics FILE`: written to exactly that path (the CLI checked it
+    before the run, so no other name may be written instead)."""
+    document = build_metrics(RunMetrics(summary, collector, options))
+    write_bytes_atomic(path, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    return path
 
 
 def _version() -> str:

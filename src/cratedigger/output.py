@@ -362,13 +362,17 @@ def _same_run(found: RunIdentity | None, wanted: RunIdentity, display: str, forc
     if force or found == wanted:
         return
     if found is None:
-        what = "results that do not say which playlist they belong to (an older cratedigger)"
+        what = "holds results that do not say which playlist they belong to (an older cratedigger)"
+    elif found.describe() == wanted.describe():
+        what = (
+            f"holds results of playlist {found.describe()} from before its entries changed "
+            "(tracks were added, removed or moved since)"
+        )
     else:
-        changed = "" if found.describe() != wanted.describe() else ", whose entries have changed"
-        what = f"the results of playlist {found.describe()}{changed}"
+        what = f"holds the results of playlist {found.describe()}, not of {wanted.describe()}"
     raise InputError(
-        f"--resume: this file holds {what}, not of playlist {wanted.describe()}; "
-        "choose another --out, or add --force to keep only its rows that are in this playlist",
+        f"--resume: this file {what}; choose another --out, or add --force to keep only its "
+        "rows that are in this playlist",
         path=display,
     )
 

@@ -109,6 +109,14 @@ class _Node:
     entries: list[_Entry] = field(default_factory=list)
 
 
+def file_stem(location: str) -> str:
+    """The file name without its folder and extension, from a Location of any form
+    (`file://localhost/C:/Music/Artist%20-%20Title.mp3` gives "Artist - Title")."""
+    name = unquote(location).replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, extension = name.rpartition(".")
+    return stem if dot and stem and len(extension) <= 5 else name
+
+
 def location_key(location: str) -> str:
     """The comparable form of a Location URL or a KeyType="1" key, however it is written.
 
@@ -306,6 +314,9 @@ class _Reader:
                     f"TRACK {track_id}: {attr}: expected {expected}, got {text!r}"
                 ) from None
             values[fname] = number or None
+        if not str(values["name"]).strip() and not str(values["artist"]).strip():
+            # Rekordbox shows the file's name for a file without tags: search with it too.
+            values["name"] = file_stem(str(values["location"]))
         self.tracks[track_id] = LocalTrack(track_id=track_id, **values)  # type: ignore[arg-type]
 
     def open_node(self, attrs: dict[str, str], *, top: bool) -> None:

@@ -177,8 +177,8 @@ _SAME: Final = (
     ("tracks", "track counts"),
     ("source", "sources"),
     ("base_url", "servers"),
-    ("cache_enabled", "cache settings"),
 )
+CACHE_GAP: Final = 0.10  # hit rates further apart than this: the cache, not the mode, differs
 
 
 def compare_runs(
@@ -199,6 +199,13 @@ def compare_runs(
     for label, info in (("baseline", base_info), ("candidate", cand_info)):
         if info.get("interrupted"):
             warnings.append(f"the {label} run was interrupted")
+    hits = (_hit_rate(baseline), _hit_rate(candidate))
+    if abs(hits[0] - hits[1]) > CACHE_GAP:
+        warnings.append(
+            f"the cache answered {hits[0]:.0%} of the baseline's queries and {hits[1]:.0%} of "
+            "the candidate's: the speedup is mostly the cache's, not the mode's (compare runs "
+            "made with --no-cache)"
+        )
     base_profile = profile_run(baseline, rate_limit)
     cand_profile = profile_run(candidate, rate_limit)
     speedup = base_wall / cand_wall if cand_wall > 0 else None
@@ -268,6 +275,14 @@ def generate_comparison_report(
             "\n".join(lines) + "\n",
         ]
     )
+
+
+def _hit_rate(metrics: Mapping[str, Any]) -> float:
+    """The share of a run's queries the response cache answered (0 without a cache)."""
+    queries = metrics.get("query_metrics") or []
+    if not queries:
+        return 0.0
+    return sum(1 for q in queries if q.get("cache_hit")) / len(queries)
 
 
 def _change(before: Mapping[str, Any], after: Mapping[str, Any], dotted: str) -> float:

@@ -60,8 +60,9 @@ class RunSummary:
 
     def line(self) -> str:
         state = "interrupted" if self.interrupted else "stopped" if self.halted else "done"
+        earlier = f", {self.resumed} of them from an earlier run" if self.resumed else ""
         return (
-            f"{state}: {self.done}/{self.total} tracks ({self.resumed} resumed), "
+            f"{state}: {self.done + self.resumed}/{self.total} tracks{earlier}; this run: "
             f"{self.matched} matched, {self.unmatched} unmatched, {self.errors} errors; "
             f"{self.requests_sent} requests, {self.cache_hits} cache hits, "
             f"{self.rate_limited} answered 429; {self.usage.wall_time:.2f} s wall, "
@@ -209,7 +210,9 @@ async def _run_async(
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     cancel: Callable[[], object] = task.cancel if task is not None else (lambda: None)
-    installed = _add_signal_handler(loop, signal.SIGTERM, cancel)
+    # SIGINT too: asyncio's own handler raises KeyboardInterrupt inside whatever runs at a
+    # second Ctrl-C, mid-clean-up; cancelling again is harmless.
+    installed = [s for s in (signal.SIGTERM, signal.SIGINT) if _add_signal_handler(loop, s, cancel)]
     try:
         await match_playlist_async(
             entries, options, on_result=record, done=done, session=session, keep=False
@@ -217,8 +220,8 @@ async def _run_async(
     except asyncio.CancelledError:
         return True
     finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGTERM)
+        for sig in installed:
+            loop.remove_signal_handler(sig)
     return False
 
 

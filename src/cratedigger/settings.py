@@ -434,6 +434,13 @@ def _check_keys(layer: _FileLayer) -> None:
             raise layer.fail(
                 key, f"{what} do not belong in a settings file; use {setting.flag} or {setting.env}"
             )
+        if key not in _BY_NAME and isinstance(layer.values[key], dict):
+            where = (
+                "at the top level of cratedigger.toml"
+                if not layer.prefix
+                else "directly in [tool.cratedigger]"
+            )
+            raise layer.fail(key, f"a table is not a setting: write the settings {where}")
         if key not in _BY_NAME:
             import difflib  # only to suggest a name for a typo
 

@@ -116,7 +116,7 @@ def test_interrupted_run_resumes_to_the_clean_result(
     resumed = match(demo, server.base_url, out, mode, "--resume")
     _, stderr = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, stderr
-    found = re.search(r"\((\d+) resumed\)", stderr)
+    found = re.search(r"(\d+) of them from an earlier run", stderr)
     assert found is not None and int(found[1]) >= max(len(partial), 15)
     assert out.read_bytes() == clean.read_bytes()
     assert not journal_path(out).exists()

@@ -60,7 +60,10 @@ def test_every_mode_writes_the_same_bytes(
         summary = run_playlist(demo.entries, options, mode, out=out, progress=False)
         assert summary.done == len(demo.entries)
         assert summary.errors == 0
-        if condition == "rate-limited":
+        pace = summary.requests_sent / summary.usage.wall_time
+        if condition == "rate-limited" and pace > 100 * 1.5:
+            # A mode that went well past the limit must have met (and survived) 429s; on a
+            # busy machine sync may not reach 100 requests/s, and then meets none.
             assert _stats(server.base_url)["rate_limited"] > 0, f"{mode} met no 429"
             assert summary.rate_limited > 0
         outputs[mode] = out.read_bytes()

@@ -170,3 +170,15 @@ def test_resume_refuses_the_results_file_of_another_playlist(
     )  # fmt: skip
     assert forced.returncode == 0, forced.stderr
     assert len(read_results(out)) == len(demo.entries)
+
+
+def test_metrics_go_to_exactly_the_path_given(
+    library: Path, demo: Demo, mock_server: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "o.json"
+    code, err = match(library, demo, mock_server, "--out", out, "--metrics", tmp_path / "o")
+    assert code == 0, err
+    assert len(read_results(out)) == len(demo.entries)  # not overwritten by the metrics
+    assert (tmp_path / "o").read_text(encoding="utf-8").startswith("{")
+    code, err = match(library, demo, mock_server, "--out", out, "--metrics", out)
+    assert code == 2 and "--metrics" in err and "is also the file of --out" in err

@@ -231,7 +231,8 @@ def test_a_sign_in_that_cannot_be_renewed_says_so_in_one_line(
     done = cratedigger(*match_args(demo, base, out), env=store_env(tmp_path))
     assert done.returncode == 1
     assert done.stderr == (
-        f"cratedigger: error: the sign-in to {base} has expired; sign in again with "
+        f"cratedigger: error: the server refused the stored sign-in to {base} (it expired, "
+        "was revoked, or the server forgot it, as a restarted mock does); sign in again with "
         f"`cratedigger login --base-url {base}`\n"
     )
     assert read_results(out) == []  # no track turned into an error
@@ -271,7 +272,8 @@ def test_a_sign_in_that_dies_mid_run_stops_it_then_login_and_resume_finish_it(
     done = len(read_results(out))
     assert 0 < done < len(demo.entries)
     assert line == (
-        f"cratedigger: error: the sign-in to {base} has expired; sign in again with "
+        f"cratedigger: error: the server refused the stored sign-in to {base} (it expired, "
+        "was revoked, or the server forgot it, as a restarted mock does); sign in again with "
         f"`cratedigger login --base-url {base}`, then finish with --resume ({done} of "
         f"{len(demo.entries)} tracks are done and kept in {out})"
     )

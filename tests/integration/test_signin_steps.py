@@ -122,7 +122,8 @@ def test_whoami_renews_a_refused_token_once(
     clock.now += 31 * 24 * 3600  # and now the refresh token too
     assert main(["whoami", "--base-url", base]) == 1
     assert capsys.readouterr().err == (
-        f"cratedigger: error: the sign-in to {base} has expired; sign in again with "
+        f"cratedigger: error: the server refused the stored sign-in to {base} (it expired, "
+        "was revoked, or the server forgot it, as a restarted mock does); sign in again with "
         f"`cratedigger login --base-url {base}`\n"
     )
 

@@ -230,6 +230,12 @@ class TestLoading:
             load_metrics_from_json(missing)
         assert str(info.value) == f"{missing}: no such file"
 
+    def test_a_results_file_is_named_for_what_it_is(self, tmp_path: Path) -> None:
+        path = tmp_path / "results.json"
+        path.write_text('{"format": "cratedigger-results/1", "results": []}', encoding="utf-8")
+        with pytest.raises(InputError, match="this is a results file, not a metrics export"):
+            load_metrics_from_json(path)
+
     def test_invalid_json_names_line_and_column(self, tmp_path: Path) -> None:
         path = tmp_path / "bad.json"
         path.write_text('{\n  "version": 1,\n  "generated": oops\n}\n', encoding="utf-8")

@@ -434,3 +434,17 @@ def test_write_back_handles_quotes_and_raw_brackets_in_attributes(tmp_path: Path
     assert after["Name"] == 'Strobe "> Club'
     assert after["Genre"] == 'Deep "Tech" & <House>'
     assert "Name='Strobe \"> Club'" in dest.read_text()  # untouched attributes keep their bytes
+
+
+def test_a_track_without_tags_is_named_after_its_file(tmp_path: Path) -> None:
+    library = tmp_path / "untagged.xml"
+    library.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><DJ_PLAYLISTS Version="1.0.0"><COLLECTION>'
+        '<TRACK TrackID="1" Name="" Artist="" Location="file://localhost/D:/DJ/'
+        'Velvet%20Engines%20-%20Energy%20(Original%20Mix).wav"/></COLLECTION><PLAYLISTS>'
+        '<NODE Type="0" Name="ROOT"><NODE Type="1" Name="P" KeyType="0">'
+        '<TRACK Key="1"/></NODE></NODE></PLAYLISTS></DJ_PLAYLISTS>',
+        encoding="utf-8",
+    )
+    (track,) = read_library(library).playlist("P").entries
+    assert (track.name, track.artist) == ("Velvet Engines - Energy (Original Mix)", "")

@@ -274,3 +274,9 @@ def test_describe_prints_every_setting_value_and_source(tmp_path: Path) -> None:
     assert table["token"] == ["(hidden)", "env BEATPORT_TOKEN"]
     assert len(lines) == len(SETTINGS) + 1  # the header; the token is a row of the table
     assert len({line.index(line.split()[1]) for line in lines}) == 1  # values column aligned
+
+
+def test_a_table_in_the_settings_file_says_where_settings_go(tmp_path: Path) -> None:
+    (tmp_path / "cratedigger.toml").write_text('[cratedigger]\nmode = "async"\n')
+    with pytest.raises(InputError, match="write the settings at the top level"):
+        resolve(tmp_path)
