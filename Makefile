@@ -46,7 +46,8 @@ asv: $(STAMP)
 ASV_COMMITS ?= 10
 asv-history: $(STAMP)
 	$(VENV)/bin/asv machine --yes >/dev/null
-	$(VENV)/bin/asv run --quick --skip-existing-commits --show-stderr main~$(ASV_COMMITS)..main
+	@# An older commit may fail a benchmark written later: keep going, the site shows it.
+	-$(VENV)/bin/asv run --quick --skip-existing-commits --show-stderr main~$(ASV_COMMITS)..main
 	$(VENV)/bin/asv publish
 
 # Is HEAD slower than main? Fails if a benchmark got 20 % slower (both built afresh).
