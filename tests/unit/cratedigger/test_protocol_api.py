@@ -172,3 +172,68 @@ def test_fast_path_agrees_with_the_checked_path() -> None:
     with pytest.raises(TypeError):
         _well_formed(odd)
     assert candidate_from_track(odd, "t") == _checked(odd, "t")
+
+
+def _dict_path(kind: str, body: bytes) -> list[Candidate] | str:
+    """The candidates the orjson-and-dicts path reads, or the message of its ParseError."""
+    from cratedigger.protocol.api import candidate_from_track
+
+    request = SEARCH if kind == "search" else DETAIL
+    document = orjson.loads(body)
+    rows = document["tracks"] if kind == "search" else [document]
+    try:
+        return [candidate_from_track(row, request.target()) for row in rows]
+    except ParseError as error:
+        return str(error)
+
+
+def _parsed(request: Request, body: bytes) -> list[Candidate] | str:
+    try:
+        return SOURCE.parse(request, Response(200, body))
+    except ParseError as error:
+        return str(error)
+
+
+def _variants(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A recorded row, and the shapes a real answer could take that the typed path refuses
+    or reads differently: each must give what the dict path gives."""
+    key = row["key"]
+    return [
+        row,
+        dict(row, mix_name=None, slug=None, isrc=None, new_release_date=None),
+        dict(row, bpm=127.6, length_ms=285000.4),
+        dict(row, sub_genre={"id": 4, "name": "Peak Time"}),
+        dict(row, sub_genre={"id": 4, "name": None}),
+        dict(row, key=dict(key, camelot_letter="")),
+        dict(row, key=dict(key, camelot_number=True)),
+        dict(row, key=None),
+        dict(row, artists=[{"name": ""}]),
+        dict(row, remixers=[{"id": 1}]),
+        dict(row, genre=None),
+        dict(row, isrc=12),
+        dict(row, id=True),
+        {k: v for k, v in row.items() if k != "publish_date"},
+        dict(row, release=dict(row["release"], label=None)),
+    ]
+
+
+def test_typed_decoding_gives_what_the_dict_path_gives() -> None:
+    """The msgspec fast path is for speed only: same Candidates on every shape, or it steps
+    aside (None) and the dict path answers."""
+    from cratedigger.protocol.api import _fast
+
+    track = recording("api-v4-track-19431036.json").read_bytes()
+    search = orjson.loads(recording("api-v4-search-tracks-strobe.json").read_bytes())
+    assert _fast("search", orjson.dumps(search)) == _dict_path("search", orjson.dumps(search))
+    assert _fast("track", track) is not None
+    stepped_aside = 0
+    for variant in _variants(orjson.loads(track)):
+        body = orjson.dumps(variant)
+        fast = _fast("track", body)
+        stepped_aside += fast is None
+        assert _parsed(DETAIL, body) == _dict_path("track", body)
+        if fast is not None:
+            assert fast == _dict_path("track", body)
+        together = orjson.dumps(dict(search, tracks=[*search["tracks"], variant]))
+        assert _parsed(SEARCH, together) == _dict_path("search", together)
+    assert stepped_aside >= 10  # most variants are for the dict path
