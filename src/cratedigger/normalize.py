@@ -209,6 +209,10 @@ def _artist(name: str) -> str:
     return folded[4:] if folded.startswith("the ") else folded
 
 
+# Cached, as fold and split_title are: the same credits and mix names ("Extended Mix", an
+# artist in every answer of their tracks) recur across candidates; bounded, so a long run
+# does not grow. Cut the pure core's CPU per request by 8-10 % (see the commit).
+@lru_cache(maxsize=1 << 12)
 def lead_act(credit: str) -> str:
     """The first act of a credit, folded, without splitting on "&"."""
     acts = _ACT_SEP.split(_FEAT_SPLIT.split(_SORT_THE.sub("", unify(credit)), maxsplit=1)[0])
@@ -287,12 +291,14 @@ def _all_artists(credit: str) -> list[str]:
     return [*main, *featured]
 
 
+@lru_cache(maxsize=1 << 12)
 def canonical_mix(text: str) -> str:
     """The folded mix name, with the spellings of "no particular version" made one."""
     folded = fold(text)
     return _MIX_ALIASES.get(folded, folded)
 
 
+@lru_cache(maxsize=1 << 12)
 def remixers_from_mix(mix: str) -> tuple[str, ...]:
     """Who a version credits: "Layton Giordani Extended Remix" -> ("layton giordani",)."""
     words = fold(mix.replace("-", "")).split()
@@ -305,6 +311,7 @@ def remixers_from_mix(mix: str) -> tuple[str, ...]:
     return _dedupe(_all_artists(credited))
 
 
+@lru_cache(maxsize=1 << 12)
 def _is_descriptor(word: str) -> bool:
     folded = fold(word.replace("-", ""))
     return folded.isdigit() or folded in _DESCRIPTOR_WORDS

@@ -7,10 +7,12 @@ CLI and the benchmark harness both come through here, so what they measure is wh
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,7 +134,7 @@ def run_playlist(
     interrupted = False
     meter = ResourceMeter()
     try:
-        with meter:
+        with meter, _collector_tuned():
             _dispatch(mode, entries, options, session, record, frozenset(finished))
     except KeyboardInterrupt:
         interrupted = True
@@ -163,6 +165,23 @@ def run_playlist(
         halted=halted,
         halt_reason=ctx.breaker.halted.reason if ctx.breaker.halted is not None else None,
     )
+
+
+@contextmanager
+def _collector_tuned() -> Iterator[None]:
+    """The start-up heap (libraries, the parsed library file) out of the collector's sight.
+
+    Matching allocates thousands of short-lived objects per request, so collections are
+    frequent, and each older-generation one rescanned everything start-up left behind.
+    Frozen, it is skipped: 7 % less client CPU per request in async (interleaved A/B, 5
+    rounds, 500 tracks, zero latency); raising the gen-0 threshold as well measured no
+    better (0.955 against 0.930 of the default).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _halt_message(halt: Halt | None, url: str) -> str | None:
