@@ -12,7 +12,7 @@ from pathlib import Path
 def test_bench_runs_a_scenario_and_writes_results(tmp_path: Path) -> None:
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(
-        '[tiny]\ndescription = "a smoke run"\nx = "latency_ms"\nplot = "speedup"\n'
+        '[tiny]\ndescription = "a smoke run"\nx = "latency_ms"\nplot = "speedup"\nbaseline = true\n'
         'defaults = { tracks = 12, concurrency = 4, modes = ["sync", "threads", "async"] }\n'
         "cases = [{ latency_ms = 0 }, { latency_ms = 10 }]\n",
         encoding="utf-8",
@@ -53,6 +53,12 @@ def test_bench_runs_a_scenario_and_writes_results(tmp_path: Path) -> None:
             assert run["requests"] >= 12 and run["errors"] == 0
             assert run["efficiency"] > 0 and run["verdict"] in ("IMPLEMENT", "SKIP", "EVALUATE")
             assert (folder / "metrics" / run["metrics_file"]).is_file()
+        # The async run's requests, replayed by the bare aiohttp client (the token aside).
+        floor = case["baseline"]
+        for sample in floor["samples"]:
+            assert sample["requests"] == sample["decoded"] == modes["async"]["requests"] - 1
+        assert floor["cpu_per_request_ms"] > 0 and floor["ratio"] > 0
+    assert "bare aiohttp + orjson client" in done.stdout
     for name in ("README.md", "index.html", "speedup-vs-latency_ms.png"):
         assert (folder / name).is_file()
     index = (tmp_path / "results" / "README.md").read_text()

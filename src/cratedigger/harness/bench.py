@@ -25,6 +25,7 @@ from typing import Any
 import psutil
 
 from cratedigger.errors import CratediggerError
+from cratedigger.harness.baseline import replay_last_run, summarize
 from cratedigger.harness.bounds import bounds, efficiency
 from cratedigger.harness.scenarios import Case, Scenario
 from cratedigger.harness.stats import estimate, paired_ratio
@@ -238,6 +239,7 @@ def run_scenario(
                 latency=case.latency_spec, rate_limit=case.rate_limit_spec, faults=case.faults
             )
             samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in case.modes}
+            bare: list[dict[str, Any]] = []
             stable: dict[str, bool] = dict.fromkeys(case.modes, True)
             for round_ in range(rounds):
                 # Each round starts with the next mode: none always runs first or last.
@@ -249,13 +251,18 @@ def run_scenario(
                     metrics_path = metrics_dir / f"{case.name}-{mode}{suffix}.json"
                     row, result = _run_mode(case, mode, xml, mock, work, metrics_path)
                     samples[mode].append(row)
+                    if scenario.baseline and mode == "async":
+                        bare.append(replay_last_run(mock, work, case.concurrency))
                     first = outputs.setdefault((case.name, mode), result)
                     stable[mode] = stable[mode] and first == result
             runs = [_aggregate(mode, samples[mode], stable[mode]) for mode in case.modes]
             key = (case.tracks, case.source, case.latency_spec)
             if "sync" in samples:
                 sync_walls[key] = [float(r["wall_time"]) for r in samples["sync"]]
-            cases.append(_case_summary(scenario, case, runs, samples, outputs, sync_walls.get(key)))
+            summary = _case_summary(scenario, case, runs, samples, outputs, sync_walls.get(key))
+            if bare:
+                summary["baseline"] = summarize(bare, samples["async"])
+            cases.append(summary)
     return {
         "scenario": scenario.name,
         "description": scenario.description,

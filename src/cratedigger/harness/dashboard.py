@@ -125,7 +125,23 @@ def verdict_lines(summary: dict[str, Any]) -> list[str]:
             )
         elif len(modes) == 1:
             out.append(f"{name}: {modes[0]} alone, no other results to compare with")
+        if case.get("baseline"):
+            out.append(baseline_line(case))
     return out
+
+
+def baseline_line(case: dict[str, Any]) -> str:
+    """Matching's client CPU per request against the bare transport's, in the same rounds."""
+    floor, runs = case["baseline"], {r["mode"]: r for r in case["runs"]}
+    low, high = floor["cpu_per_request_ms_ci"]
+    ratio_low, ratio_high = floor["ratio_ci"]
+    matching = runs["async"]["cpu_per_request_ms"]
+    return (
+        f"{case['name']}: bare aiohttp + orjson client "
+        f"{floor['cpu_per_request_ms']:.3f} ms CPU/req [{low:.3f}-{high:.3f}]; "
+        f"async matching {matching:.3f} ms = {floor['ratio']:.2f}x "
+        f"[{ratio_low:.2f}-{ratio_high:.2f}] of it (paired rounds)"
+    )
 
 
 def definitions() -> str:

@@ -61,6 +61,9 @@ class Scenario:
     x: str = ""  # the parameter plotted on the x axis
     plot: str = ""  # speedup | throughput | memory
     repeat: int = 3  # runs of each mode per case, interleaved round by round
+    # After each async run, replay its requests with a bare aiohttp client (harness/bare.py):
+    # the transport's own CPU per request, beside matching's.
+    baseline: bool = False
 
     @property
     def max_tracks(self) -> int:
@@ -111,7 +114,10 @@ def _scenario(name: str, raw: Any, where: str) -> Scenario:
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise InputError(f"{name}.repeat: expected a positive integer, got {repeat!r}", path=where)
     description = str(raw.get("description", ""))
-    return Scenario(name, description, built, x, str(raw.get("plot", "")), repeat)
+    baseline = raw.get("baseline", False)
+    if not isinstance(baseline, bool):
+        raise InputError(f"{name}.baseline: expected true or false, got {baseline!r}", path=where)
+    return Scenario(name, description, built, x, str(raw.get("plot", "")), repeat, baseline)
 
 
 def _load(text: str, where: str) -> dict[str, Scenario]:

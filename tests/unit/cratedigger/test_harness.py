@@ -54,6 +54,7 @@ def test_custom_scenario_file(tmp_path: Path) -> None:
         ('[s]\ncases = [{ modes = ["fast"] }]\n', "list of modes"),
         ('[s]\ncases = [{ tracks = "many" }]\n', "s.cases[0].tracks"),
         ("[s\n", "invalid TOML"),
+        ('[s]\nbaseline = "yes"\n', "s.baseline: expected true or false"),
     ],
 )
 def test_bad_scenario_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
