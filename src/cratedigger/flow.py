@@ -20,10 +20,10 @@ from cratedigger.models import (
     Request,
     TrackStats,
 )
+from cratedigger.pool import Pool
 from cratedigger.protocol.base import Source
 from cratedigger.queries import build_queries
-from cratedigger.scoring import RULES, Rules, Score, order, prepare, rank, verify
-from cratedigger.scoring import score as score_candidate
+from cratedigger.scoring import RULES, Rules, Score, prepare, rank, verify
 
 NOT_IN_COLLECTION = "not in the collection"
 
@@ -46,7 +46,7 @@ def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> Match
             verified = verify(prepared, reply[0], rules)
             if verified is not None:
                 return _matched(track, reply[0], verified, TrackStats(0, requests, 1))
-    pool: dict[int, tuple[Candidate, Score]] = {}  # each candidate is scored once
+    pool = Pool(prepared, rules)  # each candidate scored once, and only if it can matter
     early_exit = False
     for batch in _batches(build_queries(track)[: rules.max_queries], rules.search_batches):
         replies = yield [source.search_request(query) for query in batch]
@@ -58,19 +58,15 @@ def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> Match
             if isinstance(reply, Failure):
                 # A search lost for good makes the answer uncertain: report it; resume retries.
                 return _error(track, reply, TrackStats(queries, requests, len(pool)))
-            for candidate in reply:
-                if candidate.beatport_id not in pool:
-                    pool[candidate.beatport_id] = (
-                        candidate,
-                        score_candidate(prepared, candidate, rules),
-                    )
-            if any(s.total >= rules.certain for _, s in pool.values()):
+            pool.add(reply)
+            if pool.any_certain():
                 early_exit = True
                 break
         if early_exit:
             break
 
-    ranked = order(pool.values())
+    # The best candidate, and the few `_needs_detail` looks at, in `order`'s order.
+    ranked = pool.best(max(1, 1 if early_exit else rules.detail_candidates))
     if not ranked or ranked[0][1].total < rules.accept:
         return _unmatched(track, ranked, TrackStats(queries, requests, len(pool), early_exit))
 

@@ -16,7 +16,7 @@ from rapidfuzz.distance import OSA
 
 from cratedigger.errors import InputError
 from cratedigger.models import Candidate, LocalTrack
-from cratedigger.normalize import Normalized, normalize_candidate, normalize_local
+from cratedigger.normalize import Normalized, normalize_candidate, normalize_local, split_title
 
 # Which kind of version a mix is: the first word of this table found in the mix decides,
 # so "X Extended Remix" is a remix and "X Remix (Live)" is a live recording.
@@ -126,6 +126,16 @@ class Rules:
         for lengths in (self.name_typo_lengths, self.artist_typo_lengths):
             if list(lengths) != sorted(lengths):
                 raise InputError(f"rules: typo lengths must be ascending, got {lengths}")
+        penalties = (
+            self.name_penalty,
+            self.artists_penalty,
+            self.version_penalty,
+            self.other_remixer_penalty,
+            *(g.penalty for g in self.version_guards),
+        )
+        if min(penalties) < 0:
+            # A penalty below zero would be a bonus, and `name_bound` would not be a bound.
+            raise InputError("rules: penalties must be >= 0")
         guards = {(g.local, g.candidate): g for g in self.version_guards}
         object.__setattr__(self, "_guards", guards)
 
@@ -213,9 +223,8 @@ def _allowed_edits(a: str, b: str, lengths: tuple[int, ...]) -> int:
     return bisect_right(lengths, min(len(a), len(b)))
 
 
-def _name(local: Normalized, candidate: Normalized, rules: Rules) -> float:
-    """The local title's best reading against the candidate's name."""
-    other = candidate.name
+def _name(local: Normalized, other: str, rules: Rules) -> float:
+    """The local title's best reading against the candidate's (normalised) name."""
     best = name_similarity(local.name, other, rules)
     if best >= 100.0:
         return best
@@ -311,7 +320,7 @@ def _version(local: Side, candidate: Side, rules: Rules) -> tuple[float, bool, s
 def score(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> Score:
     """Score one candidate for a prepared local track."""
     local, other = prepared.side, _candidate_side(candidate)
-    name = _name(local.normalized, other.normalized, rules)
+    name = _name(local.normalized, other.normalized.name, rules)
     artists = _artists(local, other, rules)
     mix = (
         100.0 if _cut_fits(local.normalized, other.normalized) else fuzz.ratio(local.mix, other.mix)
@@ -335,6 +344,20 @@ def score(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> Sco
         version_ok=version_ok,
         reason="; ".join(reasons),
     )
+
+
+def name_bound(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> float:
+    """The highest total `score` can give `candidate`, read from its title alone.
+
+    The title is compared as `score` compares it; artists and mix are taken at their best
+    and no penalty but the title's is charged (penalties are never negative, weights sum to
+    one), with `score`'s arithmetic and rounding, so `score(...).total <= name_bound(...)`
+    exactly. It costs the title's similarity only, not the candidate's normalisation.
+    """
+    name = _name(prepared.side.normalized, split_title(candidate.name).name, rules)
+    penalty = rules.name_penalty if name < rules.min_name else 0.0
+    raw = rules.name_weight * name + rules.artists_weight * 100.0 + rules.mix_weight * 100.0
+    return round(min(100.0, max(0.0, raw - penalty)), 2)
 
 
 def verify(prepared: Prepared, candidate: Candidate, rules: Rules = RULES) -> Score | None:
