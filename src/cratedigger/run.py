@@ -83,6 +83,8 @@ class ResultCounter:
     def add(self, result: MatchResult) -> None:
         with self._lock:
             self.counts[result.status] += 1
+            if self._bar.disable:
+                return  # formatting a postfix nobody sees cost 2 % of async's CPU
             self._bar.set_postfix(
                 matched=self.counts["matched"], errors=self.counts["error"], refresh=False
             )

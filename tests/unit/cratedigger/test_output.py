@@ -16,6 +16,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cratedigger.errors import InputError
 from cratedigger.models import RESULT_FIELDS, MatchResult
@@ -371,3 +373,20 @@ def test_a_forced_resume_starts_the_journal_over_under_this_run(tmp_path: Path) 
     again.add(0, result("a"))
     again.close(complete=False)
     assert load_resume(out, ["a", "b"], MINE) == {0: result("a")}  # no --force needed now
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),  # beyond 64 bits orjson refuses: the stdlib writes them
+    st.floats(),  # exponents, NaN and infinities included
+    st.text(st.characters(codec=None, exclude_categories=())),  # lone surrogates too
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _VALUES, max_size=8))
+def test_rows_render_as_the_stdlib_renders_them(row: dict[str, object]) -> None:
+    from cratedigger.output import _indented
+
+    assert _indented(row) == json.dumps(row, indent=2, ensure_ascii=False)
