@@ -95,6 +95,20 @@ def test_bounds_take_the_largest_limit() -> None:
     assert efficiency(0.5, 1.0) == 0.5 and efficiency(1.0, 0.0) == 0.0
 
 
+def test_the_token_before_the_first_track_adds_to_both_bounds() -> None:
+    # The token (no track) takes 0.06 s before any track may start; a later token renewal
+    # overlaps with the tracks and shares the slots like any request.
+    doc = metrics(
+        2,
+        0.01,
+        [(None, 0.0, 0.06), (0, 0.06, 0.1), (0, 0.16, 0.1), (1, 0.06, 0.1), (None, 0.2, 0.02)],
+    )
+    b = bounds(doc)
+    assert b.chain == pytest.approx(0.06 + 0.2)
+    assert b.latency == pytest.approx(0.06 + 0.32 / 2)
+    assert bounds(metrics(1, 0.0, [(None, 0.0, 0.05)])).latency == pytest.approx(0.05)
+
+
 def summary() -> dict[str, Any]:
     run = {
         "mode": "async",
