@@ -30,6 +30,7 @@ CORE_MODULES = (
     "cratedigger.protocol.nextdata",
     "cratedigger.protocol.web",
     "cratedigger.flow",
+    "cratedigger.pool",
     "cratedigger.known",
     "cratedigger.retry",
     "cratedigger.pacing",
