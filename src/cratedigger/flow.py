@@ -26,6 +26,7 @@ from cratedigger.queries import build_queries
 from cratedigger.scoring import RULES, Rules, Score, prepare, rank, verify
 
 NOT_IN_COLLECTION = "not in the collection"
+NOTHING_TO_SEARCH = "nothing to search for: no title, artist or file name in the tags"
 
 MatchFlow = Generator[list[Request], list[Reply], MatchResult]
 
@@ -46,9 +47,12 @@ def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> Match
             verified = verify(prepared, reply[0], rules)
             if verified is not None:
                 return _matched(track, reply[0], verified, TrackStats(0, requests, 1))
+    queries_to_send = build_queries(track)[: rules.max_queries]
+    if not queries_to_send:
+        return _unmatched(track, [], TrackStats(0, requests, 0), NOTHING_TO_SEARCH)
     pool = Pool(prepared, rules)  # each candidate scored once, and only if it can matter
     early_exit = False
-    for batch in _batches(build_queries(track)[: rules.max_queries], rules.search_batches):
+    for batch in _batches(queries_to_send, rules.search_batches):
         replies = yield [source.search_request(query) for query in batch]
         requests += len(batch)
         # Replies are read in query order and reading stops where a sequential search would
@@ -134,7 +138,10 @@ def _matched(track: LocalTrack, c: Candidate, score: Score, stats: TrackStats) -
 
 
 def _unmatched(
-    track: LocalTrack, ranked: Sequence[tuple[Candidate, Score]], stats: TrackStats
+    track: LocalTrack,
+    ranked: Sequence[tuple[Candidate, Score]],
+    stats: TrackStats,
+    empty: str = "no candidates found",
 ) -> MatchResult:
     if ranked:
         best, score = ranked[0]
@@ -142,7 +149,7 @@ def _unmatched(
         if score.reason:
             reason += f" ({score.reason})"
     else:
-        reason = "no candidates found"
+        reason = empty
     return MatchResult(
         rekordbox_id=track.track_id,
         artist=track.artist,

@@ -140,3 +140,11 @@ def test_rules_reject_bad_batches() -> None:
 
     with pytest.raises(InputError, match="search_batches"):
         replace(RULES, search_batches=(0,))
+
+
+def test_an_entry_without_title_artist_or_file_name_says_so_without_a_request() -> None:
+    source = FakeSource({})
+    result = run(source, track=LocalTrack("7", "", " "))
+    assert result.status == "unmatched"
+    assert result.reason is not None and result.reason.startswith("nothing to search for")
+    assert source.sent == []
