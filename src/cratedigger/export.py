@@ -27,6 +27,7 @@ import orjson
 from cratedigger.metrics import MetricsCollector, RequestRecord
 from cratedigger.options import MatchOptions
 from cratedigger.output import write_bytes_atomic
+from cratedigger.resources import Usage
 from cratedigger.run import RunSummary
 
 SCHEMA_VERSION = 1
@@ -127,6 +128,7 @@ def build_metrics(metrics: RunMetrics) -> dict[str, Any]:
             "requests_sent": sent,
             "rate_limited": summary.rate_limited,
             "rate_limit_wait": round(summary.rate_limit_wait, 6),
+            **_machine(summary.usage),
             "cratedigger_version": _version(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
@@ -223,6 +225,13 @@ def export_run_metrics(
     document = build_metrics(RunMetrics(summary, collector, options))
     write_bytes_atomic(path, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
     return path
+
+
+def _machine(usage: Usage) -> dict[str, Any]:
+    """How busy the machine's cores were during the run (the predictor's share of a core)."""
+    if usage.machine_busy is None or not usage.cpu_count:
+        return {}
+    return {"machine_busy": round(usage.machine_busy, 4), "cpu_count": usage.cpu_count}
 
 
 def _version() -> str:

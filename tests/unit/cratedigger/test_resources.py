@@ -1,4 +1,5 @@
-"""ResourceMeter: wall and CPU time of a run, and its peak RSS, sampled on a thread."""
+"""ResourceMeter: wall and CPU time of a run, its peak RSS sampled on a thread, and how busy
+the machine's cores were."""
 
 from __future__ import annotations
 
@@ -26,3 +27,15 @@ def test_peak_rss_sees_memory_the_run_held_for_a_moment() -> None:
         del block
     assert meter.usage is not None
     assert meter.usage.peak_rss - meter.usage.start_rss >= 60 << 20
+
+
+def test_how_busy_the_machines_cores_were_is_recorded() -> None:
+    with ResourceMeter() as meter:
+        end = time.perf_counter() + 0.1
+        while time.perf_counter() < end:  # this process keeps a core busy
+            pass
+    usage = meter.usage
+    assert usage is not None and usage.machine_busy is not None and usage.cpu_count
+    assert usage.cpu_count >= 1
+    # at least this process's share of all the cores, at most all of them
+    assert 0.5 / usage.cpu_count <= usage.machine_busy <= 1.0
