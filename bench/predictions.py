@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shlex
 import statistics
 import sys
@@ -115,58 +116,71 @@ def combine(repeats: Sequence[Sequence[Mapping[str, Any]]]) -> list[dict[str, An
 
 def calibration_figures(roots: Sequence[Path], exclude: str | None = None) -> dict[str, Any]:
     """What these runs measure of the model's constants (to set predict.CALIBRATION from),
-    leaving out scenario `exclude` if given.
+    leaving out scenario `exclude` if given. Each run is paired with the sync run it is
+    predicted from (`prediction_check.find_sync_run`).
 
-    cpu_factor: per mode, the median over cases with a sync run of the CPU time per request
-    sent, over the same figure of the case's sync run.
-    cpu_share: per mode, the median of CPU time / wall time over the runs that the model,
-    with those factors and the client given a whole core, predicts CPU-bound (the mock on
-    this machine shares the cores: the client computes only part of the time even when its
-    CPU binds).
+    cpu_factor: per mode, the median of the run's CPU time per request sent over its sync
+    run's, where the sync run's typical wait was under a fifth of `cold_wait` (warm), each
+    taken back to a wait of zero along `Calibration.cpu_factor_of`'s curve.
+    cold_cpu_factor: the same ratio where the wait was over twice `cold_wait` and the model
+    calls the run CPU-bound (the factor matters where the CPU binds; an idle concurrent
+    client is as cold as the sync one).
+    contention: per mode, the median of CPU time / wall time over the runs both the model
+    and the harness call CPU-bound, over the share of a core the model gave them
+    (`Workload.core_share`). (Over every run the model calls CPU-bound, as the old constant
+    `cpu_share` was measured, it counted runs the chain or the latency held at a lower
+    CPU time / wall time.)
     """
-    factors: dict[str, list[float]] = defaultdict(list)
+    cold_wait = CALIBRATION.cold_wait
+    warm: dict[str, list[float]] = defaultdict(list)
+    cold: dict[str, list[float]] = defaultdict(list)
     shares: dict[str, list[float]] = defaultdict(list)
     for root in roots:
-        for name, folder in scenario_folders(root).items():
-            if exclude is not None and name.removesuffix("-sync") == exclude:
+        for row in rows_of(root):
+            if row["scenario"] == exclude or row.get("predicted") is None:
                 continue
-            summary = json.loads((folder / "summary.json").read_text("utf-8"))
-            for case in summary["cases"]:
-                runs = {r["mode"]: r for r in case["runs"]}
-                figures = {
-                    mode: _cpu_figures(folder / "metrics" / r["metrics_file"])
-                    for mode, r in runs.items()
-                    if (folder / "metrics" / r["metrics_file"]).is_file()
-                }
-                for mode in figures:
-                    if mode != "sync" and "sync" in figures and figures["sync"] > 0:
-                        factors[mode].append(figures[mode] / figures["sync"])
-    factor = {m: _median(v) for m, v in sorted(factors.items())}
-    whole_core = Calibration(
-        cpu_factor={"sync": 1.0} | {m: v for m, v in factor.items() if v is not None},
-        cpu_share={"threads": 1.0, "async": 1.0},
-    )
-    for root in roots:
-        for row in rows_of(root, whole_core):
-            if row["scenario"] == exclude:
-                continue
-            if row.get("binding") == "cpu" and row["measured"] > 0:
-                shares[str(row["mode"])].append(float(row["measured_cpu"]) / row["measured"])
+            mode, cpu = str(row["mode"]), float(row["measured_cpu"])
+            sent, sync = int(row.get("measured_requests") or 0), float(row["sync_cpu_per_request"])
+            cpu_bound = row.get("binding") == "cpu"
+            if sent and sync > 0:
+                factor, wait = cpu / sent / sync, float(row["sync_wait"])
+                if wait < cold_wait / 5:
+                    floor = CALIBRATION.cold_cpu_factor.get(mode, factor)
+                    warm[mode].append(floor + (factor - floor) * math.exp(wait / cold_wait))
+                elif wait > 2 * cold_wait and cpu_bound:
+                    cold[mode].append(factor)
+            measured_cpu_bound = cpu_bound and row.get("measured_bound") == "cpu"
+            if measured_cpu_bound and row["measured"] > 0 and row.get("cpu_share"):
+                shares[mode].append(cpu / float(row["measured"]) / float(row["cpu_share"]))
+
+    def medians(groups: Mapping[str, list[float]]) -> dict[str, float | None]:
+        return {m: _median(v) for m, v in sorted(groups.items())}
+
+    def counts(groups: Mapping[str, list[float]]) -> dict[str, int]:
+        return {m: len(v) for m, v in sorted(groups.items())}
+
     return {
-        "cpu_factor": factor,
-        "cpu_factor_runs": {m: len(v) for m, v in sorted(factors.items())},
-        "cpu_share": {m: _median(v) for m, v in sorted(shares.items())},
-        "cpu_share_runs": {m: len(v) for m, v in sorted(shares.items())},
+        "cpu_factor": medians(warm),
+        "cpu_factor_runs": counts(warm),
+        "cold_cpu_factor": medians(cold),
+        "cold_cpu_factor_runs": counts(cold),
+        "contention": medians(shares),
+        "contention_runs": counts(shares),
     }
 
 
 def calibrated(figures: Mapping[str, Any]) -> Calibration:
-    """The model's calibration with the constants `calibration_figures` measured."""
+    """The model's calibration with the constants `calibration_figures` measured (the
+    shipped ones where these runs measure none)."""
+
+    def merged(shipped: Mapping[str, float], name: str) -> dict[str, float]:
+        return dict(shipped) | {m: v for m, v in figures[name].items() if v is not None}
+
     return replace(
         CALIBRATION,
-        cpu_factor={"sync": 1.0}
-        | {m: v for m, v in figures["cpu_factor"].items() if v is not None},
-        cpu_share={m: v for m, v in figures["cpu_share"].items() if v is not None},
+        cpu_factor=merged(CALIBRATION.cpu_factor, "cpu_factor"),
+        cold_cpu_factor=merged(CALIBRATION.cold_cpu_factor, "cold_cpu_factor"),
+        contention=merged(CALIBRATION.contention, "contention"),
     )
 
 
@@ -183,13 +197,6 @@ def held_out(roots: Sequence[Path]) -> dict[str, Any]:
         everything += mine
         scenarios.append({"scenario": name, "constants": figures, "summary": error_summary(mine)})
     return {"scenarios": scenarios, "summary": error_summary(everything)}
-
-
-def _cpu_figures(path: Path) -> float:
-    """Client CPU time per request sent."""
-    metrics = json.loads(path.read_text("utf-8"))
-    sent = max(1, int(metrics["session_info"]["requests_sent"]))
-    return float(metrics["session_info"]["cpu_time"]) / sent
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -290,19 +297,26 @@ def readme(
         "| constant | in predict.py | measured here | how it is measured |",
         "|---|---|---|---|",
     ]
-    for mode in ("async", "threads"):
-        lines.append(
-            f"| cpu_factor[{mode}] | {used.cpu_factor[mode]} | "
-            f"{calibration['cpu_factor'].get(mode)} ({calibration['cpu_factor_runs'].get(mode, 0)} "
-            "runs) | median over cases with a sync run of the CPU time per request, over sync's |"
-        )
-    for mode in ("async", "threads"):
-        lines.append(
-            f"| cpu_share[{mode}] | {used.cpu_share_of(mode)} | "
-            f"{calibration['cpu_share'].get(mode)} ({calibration['cpu_share_runs'].get(mode, 0)} "
-            "runs) | median CPU time / wall time of the runs the model predicts CPU-bound "
-            "with a whole core for the client (the mock on loopback shares the cores) |"
-        )
+    described = {
+        "cpu_factor": "median CPU time per request over the sync run's, where the sync run's "
+        f"typical wait was under {1000 * used.cold_wait / 5:g} ms (warm; taken back to a "
+        "zero wait)",
+        "cold_cpu_factor": "the same where it was over "
+        f"{1000 * used.cold_wait * 2:g} ms and the run is predicted CPU-bound",
+        "contention": "median (CPU time / wall time) / the share of a core the model gave "
+        "them, of the runs predicted and measured CPU-bound",
+    }
+    for name, text in described.items():
+        shipped: Mapping[str, float] = getattr(used, name)
+        for mode in ("async", "threads"):
+            lines.append(
+                f"| {name}[{mode}] | {shipped[mode]} | {calibration[name].get(mode)} "
+                f"({calibration[name + '_runs'].get(mode, 0)} runs) | {text} |"
+            )
+    lines.append(
+        f"| cold_wait | {used.cold_wait} | - | the sync run's typical wait (s) over which a "
+        "factor moves from warm to cold: exp(-wait / cold_wait) |"
+    )
     lines.append(
         f"| headroom | {used.headroom} | - | pacing.AutoTuning.headroom: --rate-limit auto paces "
         "at this share of an announced limit |"
@@ -322,16 +336,18 @@ def readme(
             f"**median absolute error {_pct(h['median_abs_error']).lstrip('+')}, largest "
             f"{_pct(h['max_abs_error']).lstrip('+')} ({h['worst']}).**",
             "",
-            "| held out | cpu_factor async / threads | cpu_share async / threads | median abs "
-            "error | largest |",
-            "|---|---|---|---:|---:|",
+            "| held out | cpu_factor async / threads | cold_cpu_factor async / threads | "
+            "contention async / threads | median abs error | largest |",
+            "|---|---|---|---|---:|---:|",
         ]
         for entry in held["scenarios"]:
             f, e = entry["constants"], entry["summary"]
+            pairs = " | ".join(
+                f"{f[name].get('async')} / {f[name].get('threads')}"
+                for name in ("cpu_factor", "cold_cpu_factor", "contention")
+            )
             lines.append(
-                f"| {entry['scenario']} | {f['cpu_factor'].get('async')} / "
-                f"{f['cpu_factor'].get('threads')} | {f['cpu_share'].get('async')} / "
-                f"{f['cpu_share'].get('threads')} | "
+                f"| {entry['scenario']} | {pairs} | "
                 f"{_pct(e['median_abs_error']).lstrip('+')} | "
                 f"{_pct(e['max_abs_error']).lstrip('+')} |"
             )

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cratedigger.predict import CALIBRATION, Calibration, predict_from_metrics
+from cratedigger.predict import CALIBRATION, Calibration, simulate, workload_from_metrics
 
 __all__ = ["SyncRun", "error_summary", "find_sync_run", "prediction_errors"]
 
@@ -113,11 +113,19 @@ def prediction_errors(
                 rows.append(row | {"predicted": None, "error": None, "why": "no sync run"})
                 continue
             sync_case, sync_row, sync_folder = found
-            predictions = [
-                predict_from_metrics(
-                    load(path), run["mode"], int(run["concurrency"]), rate, calibration
-                )
+            workloads = [
+                workload_from_metrics(load(path))
                 for path in _sync_files(sync_case, sync_row, sync_folder)
+            ]
+            predictions = [
+                simulate(
+                    w,
+                    run["mode"],
+                    int(run["concurrency"]),
+                    rate_limit=rate,
+                    calibration=calibration,
+                )
+                for w in workloads
             ]
             p = sorted(predictions, key=lambda x: x.wall_time)[(len(predictions) - 1) // 2]
             predicted = statistics.median(x.wall_time for x in predictions)
@@ -133,6 +141,13 @@ def prediction_errors(
                     "binding": p.binding,
                     "bounds": p.bounds.as_dict(),
                     "flags": list(run.get("flags", [])),
+                    # what the calibration is measured from (bench/predictions.py)
+                    "measured_requests": int(run.get("requests") or 0),
+                    "sync_cpu_per_request": statistics.median(
+                        w.sync_cpu / max(1, w.attempts) for w in workloads
+                    ),
+                    "sync_wait": statistics.median(w.typical_wait for w in workloads),
+                    "cpu_share": statistics.median(x.cpu_share for x in predictions),
                 }
             )
     return rows

@@ -44,10 +44,8 @@ from cratedigger.run import RunSummary
 T0 = 500.0
 AUTO = RateLimit("auto")
 # A calibration that leaves the client's CPU as measured: exact answers for simple cases.
-PLAIN = Calibration(
-    cpu_factor={"sync": 1.0, "threads": 1.0, "async": 1.0},
-    cpu_share={"threads": 1.0, "async": 1.0},
-)
+ONES = {"sync": 1.0, "threads": 1.0, "async": 1.0}
+PLAIN = Calibration(cpu_factor=ONES, cold_cpu_factor=ONES, contention=ONES)
 
 
 @dataclass(frozen=True)
@@ -71,9 +69,12 @@ def document(
     cpu: float | None = None,
     rate_limit: RateLimit = AUTO,
     rate_limited: int = 0,
+    machine_busy: float | None = None,
+    cpu_count: int | None = None,
 ) -> dict[str, Any]:
     """A sync run's export: each track's requests one after another, `gap` seconds of client
-    CPU after each; its CPU time is the gaps (or `cpu`)."""
+    CPU after each; its CPU time is the gaps (or `cpu`); the machine's cores `machine_busy`
+    busy meanwhile (not recorded: None)."""
     collector = MetricsCollector()
     now = 0.0
     for index, requests in enumerate(tracks):
@@ -112,7 +113,7 @@ def document(
         unmatched=0,
         errors=0,
         interrupted=False,
-        usage=Usage(now, spent, 60 << 20, 50 << 20),
+        usage=Usage(now, spent, 60 << 20, 50 << 20, machine_busy, cpu_count),
         requests_sent=sent,
         cache_hits=collector.cache_hits,
         cache_misses=len(collector.requests) - collector.cache_hits,
@@ -196,11 +197,67 @@ class TestModel:
 
     def test_the_calibration_scales_cpu_per_mode_and_the_share_of_a_core(self) -> None:
         workload = workload_from_metrics(one_request_tracks(100, 0.001, gap=0.01))
-        halved = replace(PLAIN, cpu_factor={"async": 0.5}, cpu_share={"async": 0.5})
+        halved = replace(
+            PLAIN, cpu_factor={"async": 0.5}, cold_cpu_factor={}, contention={"async": 0.5}
+        )
         p = simulate(workload, "async", 16, calibration=halved)
         assert p.cpu_time == pytest.approx(0.5)  # the CPU work is halved...
         assert p.bounds.cpu == pytest.approx(1.0)  # ...on half a core
+        assert p.cpu_share == pytest.approx(0.5)
         assert p.wall_time == pytest.approx(1.0)
+
+    def test_a_busy_machine_leaves_a_cpu_bound_client_less_of_a_core(self) -> None:
+        # 1 ms on the wire and 10 ms of CPU per request, as above; during the sync run the
+        # two cores were busy 0.75 of the time: 1.5 cores, of which the client's 0.91 (its CPU
+        # time over its wall time), so the rest of the machine kept 0.59 of a core busy.
+        busy = document(
+            [[Req(0.001)] for _ in range(100)], gap=0.01, machine_busy=0.75, cpu_count=2
+        )
+        workload = workload_from_metrics(busy)
+        client = 1.0 / 1.1
+        assert workload.core_share == pytest.approx(min(1.0, 2 / (1 + 1.5 - client)))
+        assert workload.core_share == 1.0  # two cores, one of them free: a whole core
+        loaded = document(
+            [[Req(0.001)] for _ in range(100)], gap=0.01, machine_busy=1.0, cpu_count=2
+        )
+        workload = workload_from_metrics(loaded)
+        assert workload.core_share == pytest.approx(2 / (1 + 2 - client))
+        p = simulate(workload, "async", 16, calibration=PLAIN)
+        assert p.binding == "cpu" and p.cpu_share == pytest.approx(workload.core_share)
+        assert p.wall_time == pytest.approx(1.0 / workload.core_share, rel=0.01)
+        assert p.to_json()["cpu_share"] == pytest.approx(workload.core_share, abs=1e-4)
+        # sync is replayed as it ran; an export without the machine's load gets a whole core
+        assert simulate(workload, "sync", 1, calibration=PLAIN).cpu_share == 1.0
+        assert workload_from_metrics(one_request_tracks(10, 0.001, gap=0.01)).core_share == 1.0
+
+    def test_cpu_per_request_moves_from_warm_to_cold_with_the_sync_runs_wait(self) -> None:
+        c = CALIBRATION
+        assert c.cpu_factor_of("async", 0.0) == pytest.approx(c.cpu_factor["async"])
+        assert c.cpu_factor_of("async", 1.0) == pytest.approx(c.cold_cpu_factor["async"])
+        warm, cold = c.cpu_factor["threads"], c.cold_cpu_factor["threads"]
+        between = c.cpu_factor_of("threads", c.cold_wait)
+        assert between == pytest.approx(cold + (warm - cold) / 2.718281828, rel=1e-6)
+        assert c.cpu_factor_of("sync", 0.5) == 1.0
+        # the typical wait is the median wait of an attempt, the client's CPU taken out
+        fast = workload_from_metrics(one_request_tracks(20, 0.0005, gap=0.001))
+        slow = workload_from_metrics(one_request_tracks(20, 0.05, gap=0.001))
+        assert fast.typical_wait == pytest.approx(0.0005)
+        assert slow.typical_wait == pytest.approx(0.05)
+        on_fast = simulate(fast, "async", 16)
+        on_slow = simulate(slow, "async", 16)
+        assert on_fast.cpu_time == pytest.approx(0.02 * c.cpu_factor_of("async", 0.0005))
+        assert on_slow.cpu_time == pytest.approx(0.02 * c.cpu_factor_of("async", 0.05))
+        assert on_slow.cpu_time < on_fast.cpu_time
+
+    def test_a_paced_wait_is_not_time_the_sync_client_computed(self) -> None:
+        # 10 ms on the wire, 40 ms waiting for its send slot (a single attempt: the pacer,
+        # not a retry), 2 ms of CPU after each; the CPU time is 3 ms a request: 1 ms of it
+        # was inside the network time.
+        tracks = [[Req(0.01, backoff=0.04)] for _ in range(20)]
+        workload = workload_from_metrics(document(tracks, gap=0.002, cpu=0.06))
+        assert workload.cpu_in_network == pytest.approx(0.02)
+        assert workload.tracks[0][0][0].wait == pytest.approx(0.009)
+        assert workload.idle == pytest.approx(0.0, abs=1e-9)
 
     def test_cpu_inside_the_network_time_is_not_waiting(self) -> None:
         # 20 ms on the wire per request, of which the client spent 4 ms on the CPU (its CPU
@@ -276,9 +333,12 @@ class TestModel:
             predict_from_metrics(one_request_tracks(3, 0.01), mode, concurrency, rate)
 
     def test_the_shipped_calibration_is_within_reason(self) -> None:
-        assert 0.2 < CALIBRATION.cpu_factor_of("async") < CALIBRATION.cpu_factor_of("threads")
-        assert 0.0 < CALIBRATION.cpu_share_of("async") <= 1.0
-        assert CALIBRATION.cpu_share_of("sync") == 1.0
+        for wait in (0.0, 0.005, 0.05):
+            async_, threads = (CALIBRATION.cpu_factor_of(m, wait) for m in ("async", "threads"))
+            assert 0.2 < async_ < threads < 1.5
+        assert 0.0 < CALIBRATION.cpu_share_of("async", 0.5) <= 1.0
+        assert CALIBRATION.cpu_share_of("async") == 1.0  # a quiet machine: a whole core
+        assert CALIBRATION.cpu_share_of("sync", 0.5) == 1.0
         assert CALIBRATION.headroom == AutoTuning().headroom
 
 
