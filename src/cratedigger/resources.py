@@ -46,7 +46,7 @@ class ResourceMeter:
         self._start_rss = self._peak = self._process.memory_info().rss
         self._wall0 = time.perf_counter()
         self._cpu0 = time.process_time()
-        self._machine0 = _machine_times()
+        self._machine0 = machine_times()
         self._thread.start()
         return self
 
@@ -54,7 +54,7 @@ class ResourceMeter:
         self._stop.set()
         self._thread.join()
         self._peak = max(self._peak, self._process.memory_info().rss)
-        machine = _busy_share(self._machine0, _machine_times())
+        machine = busy_share(self._machine0, machine_times())
         self.usage = Usage(
             wall_time=time.perf_counter() - self._wall0,
             # The sampler's wake-ups cost ~15 ms of CPU a second here: not the run's work, and
@@ -76,14 +76,14 @@ class ResourceMeter:
             self._sampler_cpu = time.thread_time()  # this thread's CPU, read by __exit__
 
 
-def _machine_times() -> Any:
+def machine_times() -> Any:
     try:
         return psutil.cpu_times()
     except (OSError, AttributeError, NotImplementedError):  # pragma: no cover - platform
         return None
 
 
-def _busy_share(before: Any, after: Any) -> float | None:
+def busy_share(before: Any, after: Any) -> float | None:
     """The share of all cores' time busy between two `psutil.cpu_times()`, or None."""
     if before is None or after is None:
         return None

@@ -29,6 +29,7 @@ from cratedigger.harness.baseline import replay_last_run, summarize
 from cratedigger.harness.bounds import bounds, efficiency
 from cratedigger.harness.scenarios import Case, Scenario
 from cratedigger.harness.stats import estimate, paired_ratio
+from cratedigger.resources import busy_share, machine_times
 from mockserver.process import MockProcess, ProcessStartError
 
 PLAYLIST_SEED = 2026
@@ -103,11 +104,11 @@ def _run_mode(
     mock.admin("POST", "reset")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRATEDIGGER_", "BEATPORT_"))}
     command = match_command(case, mode, xml, mock.base_url, out, metrics_path)
-    machine_before, mock_before = psutil.cpu_times(), mock.cpu_seconds()
+    machine_before, mock_before = machine_times(), mock.cpu_seconds()
     done = subprocess.run(
         command, capture_output=True, text=True, cwd=work, env=env, check=False, timeout=3600
     )
-    mock_cpu, machine_after = mock.cpu_seconds() - mock_before, psutil.cpu_times()
+    mock_cpu, machine_after = mock.cpu_seconds() - mock_before, machine_times()
     if done.returncode not in (0, 1):
         raise CratediggerError(
             f"{shlex.join(command[2:])} failed ({done.returncode}): {done.stderr.strip()[-500:]}"
@@ -115,19 +116,12 @@ def _run_mode(
     server = mock.admin("GET", "stats")
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     row = _row(case, mode, metrics, server, metrics_path)
-    row.update(_load(row, mock_cpu, _busy_share(machine_before, machine_after)))
+    row.update(_load(row, mock_cpu, busy_share(machine_before, machine_after) or 0.0))
     return row, out.read_bytes()
 
 
 MOCK_BUSY = 0.85  # a mock above this share of a core may have been what was measured
 MACHINE_BUSY = 0.90  # all cores above this share: the client was not alone
-
-
-def _busy_share(before: Any, after: Any) -> float:
-    """The share of all cores' time that was busy between two `psutil.cpu_times()`."""
-    total = sum(after) - sum(before)
-    idle = (after.idle - before.idle) + (getattr(after, "iowait", 0) - getattr(before, "iowait", 0))
-    return max(0.0, min(1.0, 1.0 - idle / total)) if total > 0 else 0.0
 
 
 def _load(row: dict[str, Any], mock_cpu: float, machine_busy: float) -> dict[str, Any]:
