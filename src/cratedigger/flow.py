@@ -26,7 +26,7 @@ from cratedigger.queries import build_queries
 from cratedigger.scoring import RULES, Rules, Score, prepare, rank, verify
 
 NOT_IN_COLLECTION = "not in the collection"
-NOTHING_TO_SEARCH = "nothing to search for: no title, artist or file name in the tags"
+NOTHING_TO_SEARCH = "nothing to search for: the tags give no searchable title, artist or file name"
 
 MatchFlow = Generator[list[Request], list[Reply], MatchResult]
 
@@ -49,7 +49,10 @@ def match_flow(track: LocalTrack, source: Source, rules: Rules = RULES) -> Match
                 return _matched(track, reply[0], verified, TrackStats(0, requests, 1))
     queries_to_send = build_queries(track)[: rules.max_queries]
     if not queries_to_send:
-        return _unmatched(track, [], TrackStats(0, requests, 0), NOTHING_TO_SEARCH)
+        why = NOTHING_TO_SEARCH
+        if known is not None:
+            why += f"; the Beatport id in them ({known.beatport_id}) did not check out"
+        return _unmatched(track, [], TrackStats(0, requests, 0), why)
     pool = Pool(prepared, rules)  # each candidate scored once, and only if it can matter
     early_exit = False
     for batch in _batches(queries_to_send, rules.search_batches):

@@ -133,9 +133,10 @@ class Rules:
             self.other_remixer_penalty,
             *(g.penalty for g in self.version_guards),
         )
-        if min(penalties) < 0:
-            # A penalty below zero would be a bonus, and `name_bound` would not be a bound.
-            raise InputError("rules: penalties must be >= 0")
+        if min(penalties) < 0 or self.typo_cost < 0:
+            # A penalty below zero would be a bonus, a negative typo cost would score a typo
+            # above 100, and `name_bound` would not be a bound.
+            raise InputError("rules: penalties and typo_cost must be >= 0")
         guards = {(g.local, g.candidate): g for g in self.version_guards}
         object.__setattr__(self, "_guards", guards)
 
@@ -228,8 +229,10 @@ def _name(local: Normalized, other: str, rules: Rules) -> float:
     best = name_similarity(local.name, other, rules)
     if best >= 100.0:
         return best
-    if local.cut and other.startswith(local.name):
-        return 100.0  # cut at the ID3v1 limit: the rest of the name was lost
+    if local.cut and local.name and other.startswith(local.name):
+        # Cut at the ID3v1 limit: the rest of the name was lost. A title that was nothing
+        # but the cut ("(Extended M") names no song: it is not a prefix of every name.
+        return 100.0
     for alt in local.alt_names:
         best = max(best, name_similarity(alt, other, rules) - rules.alt_name_cost)
     return best

@@ -211,6 +211,7 @@ class _Search(msgspec.Struct, gc=False):
 
 
 _SEARCH_ANSWER = msgspec.json.Decoder(_Search)
+_I64_MIN, _U64_MAX = -(2**63), 2**64 - 1
 _TRACK_ANSWER = msgspec.json.Decoder(_Track)
 
 
@@ -221,6 +222,8 @@ def _typed(track: _Track) -> Candidate | None:
     remixers = tuple(a.name for a in track.remixers)
     if not key.camelot_letter or not all(artists) or not all(remixers):
         return None
+    if not _I64_MIN <= track.id <= _U64_MAX:
+        return None  # orjson reads a larger number as a float, which the dict path refuses
     sub_genre = track.sub_genre
     return Candidate(
         beatport_id=track.id,

@@ -148,3 +148,12 @@ def test_a_stale_entry_is_an_error_without_a_request() -> None:
     result = run(stale, source)
     assert (result.status, result.reason, result.rekordbox_id) == ("error", NOT_IN_COLLECTION, "99")
     assert source.sent == []
+
+
+def test_an_unconfirmed_id_with_nothing_else_to_search_for_says_both() -> None:
+    source = Source({10: [STROBE]}, {})  # the id's track is not that of empty tags
+    result = run(LocalTrack("7", "", "", comments="beatport:10"), source)
+    assert result.status == "unmatched" and result.reason is not None
+    assert result.reason.startswith("nothing to search for")
+    assert "the Beatport id in them (10) did not check out" in result.reason
+    assert [r.kind for r in source.sent] == ["track"]

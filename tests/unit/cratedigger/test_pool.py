@@ -82,6 +82,7 @@ def test_the_bound_spares_most_full_scores_on_a_real_search() -> None:
     assert sum(e.score is not None for e in pool._entries.values()) == 1
 
 
-def test_negative_penalties_are_refused() -> None:
-    with pytest.raises(InputError, match="penalties must be >= 0"):
-        dataclasses.replace(RULES, artists_penalty=-5.0)
+@pytest.mark.parametrize("change", [{"artists_penalty": -5.0}, {"typo_cost": -1.0}])
+def test_negative_penalties_are_refused(change: dict[str, float]) -> None:
+    with pytest.raises(InputError, match="penalties and typo_cost must be >= 0"):
+        dataclasses.replace(RULES, **change)  # type: ignore[arg-type]

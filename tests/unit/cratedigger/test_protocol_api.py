@@ -212,6 +212,7 @@ def _variants(row: dict[str, Any]) -> list[dict[str, Any]]:
         dict(row, genre=None),
         dict(row, isrc=12),
         dict(row, id=True),
+        dict(row, id=2**64 - 1),
         {k: v for k, v in row.items() if k != "publish_date"},
         dict(row, release=dict(row["release"], label=None)),
     ]
@@ -237,3 +238,12 @@ def test_typed_decoding_gives_what_the_dict_path_gives() -> None:
         together = orjson.dumps(dict(search, tracks=[*search["tracks"], variant]))
         assert _parsed(SEARCH, together) == _dict_path("search", together)
     assert stepped_aside >= 10  # most variants are for the dict path
+
+
+def test_an_id_beyond_64_bits_is_no_id_on_either_path() -> None:
+    from cratedigger.protocol.api import _fast
+
+    track = orjson.loads(recording("api-v4-track-19431036.json").read_bytes())
+    body = orjson.dumps(dict(track, id=1)).replace(b'"id":1,', b'"id":18446744073709551616,')
+    assert _fast("track", body) is None
+    assert _parsed(DETAIL, body) == _dict_path("track", body)

@@ -271,3 +271,10 @@ def test_rules_are_one_tunable_table() -> None:
 def test_inconsistent_rules_are_refused(changes: dict[str, float]) -> None:
     with pytest.raises(InputError, match="rules"):
         dataclasses.replace(RULES, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("title", ["(", "(Extended Mix", "[Original M"])
+def test_a_title_that_is_only_a_cut_bracket_is_no_prefix_of_every_name(title: str) -> None:
+    # A stranger's review found these scored 100 against any song of the artist.
+    other = Candidate(1, "Completely Different", "Extended Mix", ("Solen",))
+    assert _score(LocalTrack("1", title, "Solen"), other).total < RULES.accept
