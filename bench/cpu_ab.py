@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from mockserver.playlist import generate_playlist, write_rekordbox_xml
 from mockserver.process import MockProcess
 
 ROOT = Path(__file__).resolve().parent.parent
+MODES, SOURCES = ("sync", "threads", "async"), ("api", "web")
 
 
 def _match(root: Path | None, xml: Path, url: str, mode: str, source: str, out: Path) -> float:
@@ -56,17 +58,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="async:api,sync:api", help="MODE:SOURCE,...")
     args = parser.parse_args(argv)
     runs = [tuple(item.split(":")) for item in args.runs.split(",")]
+    for run in runs:
+        if len(run) != 2 or run[0] not in MODES or run[1] not in SOURCES:
+            parser.error(f"--runs: {':'.join(run)!r} is not MODE:SOURCE (e.g. async:api)")
+    if args.rounds < 1 or args.tracks < 1:
+        parser.error("--rounds and --tracks must be at least 1")
+    # A SIGTERM unwinds like Ctrl-C: the worktree, the folder and the mock are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     with (
         tempfile.TemporaryDirectory(prefix="cpu-ab-") as tmp,
         MockProcess.mock(seed=1, catalog_size=20000) as mock,
     ):
         work = Path(tmp)
         base = work / "base"
-        subprocess.run(
+        added = subprocess.run(
             ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base],
-            check=True,
             capture_output=True,
+            text=True,
+            check=False,
         )
+        if added.returncode != 0:
+            raise SystemExit(f"cannot check out {args.base!r}: {added.stderr.strip()}")
         try:
             xml = work / "demo.xml"
             write_rekordbox_xml(generate_playlist(build_catalog(1, 20000), args.tracks, 2026), xml)
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{key}: {args.base} {statistics.median(old):.3f}, tree "
                     f"{statistics.median(new):.3f} ms CPU/request; tree/base median "
                     f"{statistics.median(ratios):.3f} (range {ratios[0]:.3f}-{ratios[-1]:.3f}, "
-                    f"{args.rounds} rounds); results {'identical' if same else 'DIFFERENT'}"
+                    f"rounds: {args.rounds}); results {'identical' if same else 'DIFFERENT'}"
                 )
         finally:
             subprocess.run(

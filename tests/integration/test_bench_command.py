@@ -58,7 +58,7 @@ def test_bench_runs_a_scenario_and_writes_results(tmp_path: Path) -> None:
         for sample in floor["samples"]:
             assert sample["requests"] == sample["decoded"] == modes["async"]["requests"] - 1
         assert floor["cpu_per_request_ms"] > 0 and floor["ratio"] > 0
-    assert "bare aiohttp + orjson client" in done.stdout
+    assert "a bare aiohttp client replaying the async run" in done.stdout
     for name in ("README.md", "index.html", "speedup-vs-latency_ms.png"):
         assert (folder / name).is_file()
     index = (tmp_path / "results" / "README.md").read_text()

@@ -193,9 +193,13 @@ def _differences(reference: bytes, other: bytes) -> int:
 
 
 @contextmanager
-def _embedded_mock() -> Iterator[MockProcess]:
-    """The mock in a process of its own, so it never shares the client's CPU or RSS."""
-    mock = MockProcess.mock(seed=CATALOG_SEED, catalog_size=CATALOG_SIZE)
+def _embedded_mock(work: Path, journal_size: int) -> Iterator[MockProcess]:
+    """The mock in a process of its own, so it never shares the client's CPU or RSS; its
+    request journal holds `journal_size` requests (a baseline replays a whole run's)."""
+    config = work / "mock.toml"
+    config.write_text(f"journal_size = {journal_size}\n", encoding="utf-8")
+    args = ("--config", str(config))
+    mock = MockProcess.mock(seed=CATALOG_SEED, catalog_size=CATALOG_SIZE, args=args)
     try:
         mock.start()
     except ProcessStartError as error:
@@ -222,9 +226,12 @@ def run_scenario(
     cases: list[dict[str, Any]] = []
     outputs: dict[tuple[str, str], bytes] = {}
     sync_walls: dict[tuple[int, str, str], list[float]] = {}  # for cases without sync
+    # A track sends 1 to 8 requests (a known id, up to 4 searches, up to 3 details), more
+    # when retried: 16 a track leaves room, and the baseline checks it got the whole run.
+    journal = max(1000, 16 * scenario.max_tracks) if scenario.baseline else 1000
     with (
         tempfile.TemporaryDirectory(prefix="cratedigger-bench-") as tmp,
-        _embedded_mock() as mock,
+        _embedded_mock(Path(tmp), journal) as mock,
     ):
         work = Path(tmp)
         for case in scenario.cases:

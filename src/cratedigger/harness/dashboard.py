@@ -133,14 +133,21 @@ def verdict_lines(summary: dict[str, Any]) -> list[str]:
 def baseline_line(case: dict[str, Any]) -> str:
     """Matching's client CPU per request against the bare transport's, in the same rounds."""
     floor, runs = case["baseline"], {r["mode"]: r for r in case["runs"]}
-    low, high = floor["cpu_per_request_ms_ci"]
-    ratio_low, ratio_high = floor["ratio_ci"]
-    matching = runs["async"]["cpu_per_request_ms"]
+    samples = floor["samples"]
+    decodes = "decoding JSON answers with orjson" if samples[0]["decoded"] else "reading pages"
+    several = len(samples) > 1
+
+    def spread(interval: list[float], digits: int) -> str:
+        low, high = interval
+        return f" [{low:.{digits}f}-{high:.{digits}f}]" if several else ""
+
     return (
-        f"{case['name']}: bare aiohttp + orjson client "
-        f"{floor['cpu_per_request_ms']:.3f} ms CPU/req [{low:.3f}-{high:.3f}]; "
-        f"async matching {matching:.3f} ms = {floor['ratio']:.2f}x "
-        f"[{ratio_low:.2f}-{ratio_high:.2f}] of it (paired rounds)"
+        f"{case['name']}: a bare aiohttp client replaying the async run's requests "
+        f"({decodes}, no matching) spent {floor['cpu_per_request_ms']:.3f} ms CPU/req"
+        f"{spread(floor['cpu_per_request_ms_ci'], 3)}; async matching "
+        f"{runs['async']['cpu_per_request_ms']:.3f} ms, {floor['ratio']:.2f}x"
+        f"{spread(floor['ratio_ci'], 2)} the bare client's"
+        + (" (median of the rounds' ratios)" if several else "")
     )
 
 
