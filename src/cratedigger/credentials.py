@@ -10,6 +10,7 @@ monotonic clock, which the shell hands in; nothing here reads a clock or takes a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
@@ -136,3 +137,20 @@ class TokenBox:
             if refused is not None:
                 self.refused = refused
             self.renew_at = retry_at
+
+
+def token_box(
+    credentials: Credentials,
+    clock: Callable[[], float],
+    wall_clock: Callable[[], float],
+    lock: AbstractContextManager[object] | None = None,
+) -> TokenBox:
+    """A run's token, due for renewal on the monotonic `clock` shortly before it expires
+    (its expiry is stored in `wall_clock` time)."""
+    renew_at = None
+    if credentials.token and credentials.expires_at is not None:
+        left = credentials.expires_at - wall_clock()
+        renew_at = renewal_time(clock() + left, credentials.lifetime or left)
+    return TokenBox(
+        credentials.token, lock=lock, refresh_token=credentials.refresh_token, renew_at=renew_at
+    )

@@ -146,6 +146,26 @@ class TokenFile:
             entries[_key(base_url)] = token.to_json()
             self._write(entries)
 
+    def renew(
+        self,
+        base_url: str,
+        access_token: str,
+        refresh_token: str | None,
+        expires_in: float | None,
+        now: float,
+    ) -> None:
+        """Replace `base_url`'s stored tokens with renewed ones, read and written under the
+        store's lock; nothing if its sign-in is gone (`cratedigger logout` meanwhile: the user
+        wants none kept)."""
+        with self._locked():
+            entries = self._read()
+            stored = StoredToken.from_json(entries.get(_key(base_url)))
+            if stored is None:
+                return
+            renewed = stored.renewed(access_token, refresh_token, expires_in, now)
+            entries[_key(base_url)] = renewed.to_json()
+            self._write(entries)
+
     def remove(self, base_url: str) -> bool:
         """Forget `base_url`'s sign-in; whether there was one."""
         with self._locked():

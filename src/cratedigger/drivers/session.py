@@ -12,12 +12,11 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cratedigger.breaker import Breaker, BreakerPolicy
-from cratedigger.credentials import Credentials, TokenBox, renewal_time
+from cratedigger.credentials import token_box
 from cratedigger.exchange import CacheDelete, CacheGet, CachePut, Context, SaveToken
 from cratedigger.metrics import Collector
 from cratedigger.options import MatchOptions
@@ -61,15 +60,14 @@ class Session:
         (this run goes on with the token; the next one renews it again)."""
         if self.tokens is None:
             return
-        base, now = self.ctx.base_url, time.time()
         try:
-            stored = self.tokens.load(base)
-            if stored is None:  # `cratedigger logout` meanwhile: the user wants none kept
-                return
-            renewed = stored.renewed(
-                action.access_token, action.refresh_token, action.expires_in, now
+            self.tokens.renew(
+                self.ctx.base_url,
+                action.access_token,
+                action.refresh_token,
+                action.expires_in,
+                time.time(),
             )
-            self.tokens.save(base, renewed)
         except OSError as error:
             print(
                 f"cratedigger: warning: cannot store the renewed sign-in in "
@@ -102,7 +100,7 @@ def open_session(options: MatchOptions, collector: Collector | None = None) -> S
         caching=cache is not None,
         collector=collector,
         credentials=options.credentials,
-        tokens=_token_box(options.credentials, time.monotonic, time.time),
+        tokens=token_box(options.credentials, time.monotonic, time.time, threading.Lock()),
         wall_clock=time.time,
     )
     store = None
@@ -111,20 +109,3 @@ def open_session(options: MatchOptions, collector: Collector | None = None) -> S
 
         store = TokenFile(options.token_store)
     return Session(ctx, cache, store)
-
-
-def _token_box(
-    credentials: Credentials, clock: Callable[[], float], wall_clock: Callable[[], float]
-) -> TokenBox:
-    """The run's token, due for renewal on the monotonic clock shortly before it expires
-    (its expiry is stored in wall-clock time)."""
-    renew_at = None
-    if credentials.token and credentials.expires_at is not None:
-        left = credentials.expires_at - wall_clock()
-        renew_at = renewal_time(clock() + left, credentials.lifetime or left)
-    return TokenBox(
-        credentials.token,
-        lock=threading.Lock(),
-        refresh_token=credentials.refresh_token,
-        renew_at=renew_at,
-    )

@@ -164,7 +164,7 @@ def test_a_renewal_that_cannot_be_written_is_a_warning(
     def full(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(TokenFile, "save", full)
+    monkeypatch.setattr(TokenFile, "_write", full)
     session.touch_cache(SaveToken("acc3ss-2", "refr3sh-2", 36000.0))
     err = capsys.readouterr().err
     assert "cannot store the renewed sign-in" in err and "No space left" in err
