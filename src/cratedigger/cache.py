@@ -79,11 +79,22 @@ class ResponseCache:
             self._failed(err, self._generation)
 
     def _connection(self) -> tuple[int, sqlite3.Connection]:
-        """This thread's connection and the generation of the file it is open on."""
+        """This thread's connection and the generation of the file it is open on.
+
+        A connection is closed only by the thread that uses it (or by `close`, once no
+        thread does): closing one while another thread runs a query on it crashes the
+        interpreter (a segfault in the sqlite3 module, seen with a disk filling up).
+        """
         held: tuple[int, sqlite3.Connection] | None = getattr(self._local, "conn", None)
-        if held is not None and held[0] == self._generation:
-            return held
+        if held is not None:
+            if held[0] == self._generation:
+                return held
+            self._local.conn = None  # on a file dealt with since: this thread closes it
+            with contextlib.suppress(sqlite3.Error):
+                held[1].close()
         with self._lock:
+            if self.disabled:
+                raise sqlite3.OperationalError("the response cache is no longer used")
             generation = self._generation
             conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
             try:
@@ -115,11 +126,9 @@ class ResponseCache:
         with self._lock:
             if self.disabled or generation != self._generation:
                 return  # a connection to a file already dealt with: just a miss
+            # Other threads see the new generation at their next use and close their own
+            # connection then; `close` closes any left at the end of the run.
             self._generation += 1
-            connections, self._connections = self._connections, []
-            for conn in connections:  # other threads' queries on them fail: misses
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
             if isinstance(err, sqlite3.Error) and _damaged(err):
                 self._replace_damaged(err)
             else:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -161,3 +163,64 @@ def test_a_file_that_is_not_a_database_is_replaced(tmp_path: Path) -> None:
     cache.put("k", b"v")
     assert cache.get("k") == b"v"
     cache.close()
+
+
+# Readers busy on big rows while a writer meets SQLite's "database or disk is full" (the
+# writer's connection capped by max_page_count, as a full disk caps a real file). Run in a
+# child process: the crash this guards against is a segfault, which would end pytest too.
+_FULL_DISK_RACE = """
+import os, sys, threading, time
+from pathlib import Path
+from cratedigger.cache import ResponseCache
+
+warnings = []
+cache = ResponseCache(Path(sys.argv[1]), warn=warnings.append)
+for i in range(50):
+    cache.put(f"big{i}", os.urandom(200_000))
+deadline = time.monotonic() + 10
+
+def reader(n):
+    while time.monotonic() < deadline and not cache.disabled:
+        assert cache.get(f"big{n % 50}") is not None or cache.disabled
+        n += 7
+
+def writer():
+    _, conn = cache._connection()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages + 20}")
+    time.sleep(0.2)
+    for i in range(1000):
+        cache.put(f"w{i}", os.urandom(3000))
+        if cache.disabled:
+            break
+
+threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
+threads.append(threading.Thread(target=writer))
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+cache.put("after", b"x")
+print(len(warnings), warnings[0] if warnings else "", cache.get("after"), cache.disabled)
+cache.close()
+"""
+
+
+def test_a_disk_filling_up_under_busy_threads_disables_the_cache_without_a_crash(
+    tmp_path: Path,
+) -> None:
+    # Before the fix, the thread that met the full disk closed every thread's connection,
+    # some in the middle of a query: a segfault in 4 runs out of 10.
+    for run in range(6):
+        folder = tmp_path / str(run)
+        done = subprocess.run(
+            [sys.executable, "-X", "faulthandler", "-c", _FULL_DISK_RACE, str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, (run, done.returncode, done.stderr[-2000:])
+        count, _, rest = done.stdout.partition(" ")
+        assert count == "1" and "database or disk is full" in rest, done.stdout
+        assert rest.rstrip().endswith("None True"), done.stdout  # no cache after, no error
