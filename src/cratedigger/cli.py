@@ -34,8 +34,8 @@ CRATEDIGGER_CONCURRENCY, ...), then ./cratedigger.toml or [tool.cratedigger] in
 ./pyproject.toml, then defaults; `cratedigger config` shows the result.
 Exit codes: 0 all tracks done, 1 some tracks ended in error (--resume retries them) or the
 sign-in must be renewed (cratedigger login), 2 bad input (nothing is touched), 3 stopped
-early (the server unreachable for --outage-timeout, or a bot challenge; finish with
---resume), 130 interrupted.
+early (the server unreachable for --outage-timeout, a bot challenge, or a result file that
+could not be written, e.g. a full disk; finish with --resume), 130 interrupted.
 """
 
 
@@ -189,6 +189,16 @@ def cmd_match(args: argparse.Namespace) -> int:
     if summary.interrupted:
         print(f"results so far in {args.out}; finish with --resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if summary.halt_reason == "output":
+        from cratedigger.output import journal_path
+
+        print(
+            f"cratedigger: error: {summary.halted}; {summary.done} of {summary.total} tracks "
+            f"are done and kept in {journal_path(args.out)}; make room, then finish with the "
+            "same command and --resume",
+            file=sys.stderr,
+        )
+        return EXIT_STOPPED
     if summary.halted:
         print(
             f"cratedigger: stopped: {summary.halted}; {summary.done} of {summary.total} tracks "

@@ -28,3 +28,15 @@ class ParseError(CratediggerError):
     def __init__(self, message: str, *, target: str = "") -> None:
         self.target = target
         super().__init__(f"{target}: {message}" if target else message)
+
+
+class OutputError(CratediggerError):
+    """A result file could not be written during a run (a full or failing disk).
+
+    The run stops there; what its journal holds is kept for `--resume`. The CLI says so in
+    one line and exits with code 3, like any run stopped early.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")

@@ -29,7 +29,7 @@ from typing import BinaryIO
 import orjson
 
 from cratedigger.destinations import real_target
-from cratedigger.errors import InputError
+from cratedigger.errors import InputError, OutputError
 from cratedigger.models import RESULT_FIELDS, MatchResult
 
 __all__ = [
@@ -239,6 +239,7 @@ class ResultSink:
         self.identity = identity
         self.csv = csv
         self.total = total
+        self.failed: OutputError | None = None  # set once a write failed: the run stops
         self.checkpoint_every = checkpoint_every
         self._clock = clock
         self._lock = threading.Lock()
@@ -249,14 +250,19 @@ class ResultSink:
             _trim_torn_tail(self._journal_path)
         # Resuming appends to the journal, unless it is another run's (--force): the caller
         # adds back every finished result at once, so starting that journal over loses none.
+        # Appending, those results need not be journaled again (see `add`).
         found = _journal_identity(self._journal_path) if resume else None
         fresh = not resume or (found is not None and found != identity)
+        self.appending = not fresh
         try:
             self._journal: BinaryIO | None = self._journal_path.open("wb" if fresh else "ab")
             if self._journal.tell() == 0:
                 self._journal.write(orjson.dumps({"run": identity.header()}) + b"\n")
                 self._journal.flush()
         except OSError as exc:
+            if fresh:  # no request was made: leave no empty journal behind
+                with contextlib.suppress(OSError):
+                    self._journal_path.unlink()
             raise InputError(
                 f"cannot write: {exc.strerror or exc}", path=str(self._journal_path)
             ) from exc
@@ -268,8 +274,14 @@ class ResultSink:
         with self._lock:
             return len(self._json)
 
-    def add(self, index: int, result: MatchResult) -> None:
-        """Record the result of playlist entry `index` (0-based); a later add replaces it."""
+    def add(self, index: int, result: MatchResult, *, journal: bool = True) -> None:
+        """Record the result of playlist entry `index` (0-based); a later add replaces it.
+
+        `journal=False` is for a resumed result the journal or the result file already holds
+        (while `appending`): the file keeps it until a checkpoint that includes it replaces
+        it, so it is safe without a second journal line, and a resume on a nearly full disk
+        does not need the room for all of them again.
+        """
         if not 0 <= index < self.total:
             raise ValueError(f"entry index {index} outside the playlist (0..{self.total - 1})")
         row = result.to_dict()
@@ -280,8 +292,15 @@ class ResultSink:
         with self._lock:
             if self._journal is None:
                 raise RuntimeError("ResultSink.add after close")
-            self._journal.write(line)
-            self._journal.flush()
+            if self.failed is not None:
+                raise self.failed  # the disk failed under another worker: the run is stopping
+            try:
+                if journal:
+                    self._journal.write(line)
+                    self._journal.flush()
+            except OSError as exc:
+                self.failed = OutputError(_cannot_write(exc), path=str(self._journal_path))
+                raise self.failed from exc
             self._json[index] = fragment
             if self.csv is not None:
                 self._csv[index] = csv_line
@@ -289,13 +308,19 @@ class ResultSink:
                 self._write_files()
 
     def close(self, complete: bool) -> None:
-        """Write the final files; a complete run's journal is removed, an interrupted one's kept."""
+        """Write the final files; a complete run's journal is removed, an interrupted one's kept.
+
+        If they cannot be written (OutputError), the journal is kept for --resume.
+        """
         with self._lock:
-            if self._journal is None:
+            journal, self._journal = self._journal, None
+            if journal is None:
                 return
-            self._write_files()
-            self._journal.close()
-            self._journal = None
+            try:
+                self._write_files()
+            finally:
+                with contextlib.suppress(OSError):  # a failed flush was reported already
+                    journal.close()
             if complete:
                 self._journal_path.unlink(missing_ok=True)
 
@@ -304,11 +329,21 @@ class ResultSink:
         # a second copy of every result in memory.
         order = sorted(self._json)
         pieces = _json_pieces([self._json[i] for i in order], self.identity)
-        write_chunks_atomic(self.out_json, (piece.encode("utf-8") for piece in pieces))
-        if self.csv is not None:
-            lines = (self._csv[i].encode("utf-8") for i in order)
-            write_chunks_atomic(self.csv, itertools.chain((_CSV_HEADER.encode(),), lines))
+        try:
+            write_chunks_atomic(self.out_json, (piece.encode("utf-8") for piece in pieces))
+            if self.csv is not None:
+                lines = (self._csv[i].encode("utf-8") for i in order)
+                write_chunks_atomic(self.csv, itertools.chain((_CSV_HEADER.encode(),), lines))
+        except InputError as exc:  # write_chunks_atomic's: a full or failing disk
+            cause = exc.__cause__
+            reason = _cannot_write(cause) if isinstance(cause, OSError) else str(exc)
+            self.failed = OutputError(reason, path=exc.path or str(self.out_json))
+            raise self.failed from cause
         self._last_checkpoint = self._clock()
+
+
+def _cannot_write(exc: OSError) -> str:
+    return f"cannot write: {exc.strerror or exc}"
 
 
 def _result(row: object, where: str, display: str, line: int | None = None) -> MatchResult:
@@ -322,7 +357,12 @@ def _result(row: object, where: str, display: str, line: int | None = None) -> M
 
 
 def _from_json(
-    out_json: Path, entry_ids: Sequence[str], identity: RunIdentity, force: bool
+    out_json: Path,
+    entry_ids: Sequence[str],
+    identity: RunIdentity,
+    force: bool,
+    *,
+    replacing: bool = False,
 ) -> dict[int, MatchResult]:
     display = str(out_json)
     try:
@@ -341,6 +381,8 @@ def _from_json(
         found, rows = _identity(document), document["results"]
     else:
         raise InputError("previous results are not a cratedigger result file", path=display)
+    if replacing and found != identity:
+        return {}  # another run's file that this run's journal was replacing
     _same_run(found, identity, display, force)
     # The file holds finished entries in playlist order, so the k-th row for a TrackID is
     # the k-th occurrence of that TrackID in the playlist.
@@ -445,8 +487,12 @@ def load_resume(
     """
     unchecked = force or identity is None
     wanted = identity or RunIdentity()
-    found = _from_json(out_json, entry_ids, wanted, unchecked)
-    found.update(_from_journal(journal_path(out_json), entry_ids, wanted, unchecked))
+    journal = journal_path(out_json)
+    # This run's journal beside another run's results: the run that wrote the journal was
+    # replacing that file when it stopped (a full disk, a crash); the file is not this run's.
+    replacing = not unchecked and _journal_identity(journal) == wanted
+    found = _from_json(out_json, entry_ids, wanted, unchecked, replacing=replacing)
+    found.update(_from_journal(journal, entry_ids, wanted, unchecked))
     return {index: found[index] for index in sorted(found) if found[index].status in _FINISHED}
 
 

@@ -28,6 +28,7 @@ from cratedigger.drivers.base import ResultCallback
 from cratedigger.drivers.session import Session, open_session
 from cratedigger.drivers.sync import match_playlist
 from cratedigger.drivers.threads import match_playlist_threaded
+from cratedigger.errors import CratediggerError, OutputError
 from cratedigger.metrics import MetricsCollector
 from cratedigger.models import LocalTrack, MatchResult
 from cratedigger.options import MatchOptions
@@ -130,23 +131,34 @@ def run_playlist(
         if on_result is not None:
             on_result(index, result)
 
-    for index, result in sorted(finished.items()):
-        sink.add(index, result)
     session = open_session(options, collector)
     interrupted = False
+    failed: OutputError | None = None  # a result file could not be written: the run stops
     meter = ResourceMeter()
     try:
         with meter, _collector_tuned():
+            for index, result in sorted(finished.items()):
+                sink.add(index, result, journal=not sink.appending)
             _dispatch(mode, entries, options, session, record, frozenset(finished))
     except KeyboardInterrupt:
         interrupted = True
+    except OutputError as exc:
+        failed = exc
     finally:
         bar.close()
-        sink.close(complete=not interrupted and sink.count == len(entries))
-        session.close()
+        try:
+            complete = failed is None and not interrupted and sink.count == len(entries)
+            sink.close(complete=complete)
+        except OutputError as exc:
+            failed = failed or exc
+        finally:
+            session.close()
     ctx, cache = session.ctx, session.cache
     assert meter.usage is not None
     halted = _halt_message(ctx.breaker.halted, options.url)
+    halt_reason = ctx.breaker.halted.reason if ctx.breaker.halted is not None else None
+    if failed is not None:
+        halted, halt_reason = str(failed), "output"
     counts = tally.counts
     return RunSummary(
         mode=mode,
@@ -165,7 +177,7 @@ def run_playlist(
         rate_limited=ctx.pacer.rate_limited,
         rate_limit_wait=ctx.pacer.pause_time,
         halted=halted,
-        halt_reason=ctx.breaker.halted.reason if ctx.breaker.halted is not None else None,
+        halt_reason=halt_reason,
     )
 
 
@@ -212,10 +224,23 @@ def _dispatch(
             entries, options, on_result=record, done=done, session=session, keep=False
         )
     elif mode == "async":
-        if asyncio.run(_run_async(entries, options, session, record, done)):
+        try:
+            cancelled = asyncio.run(_run_async(entries, options, session, record, done))
+        except BaseExceptionGroup as group:  # the TaskGroup's: the first of ours is the run's
+            raise _first_own(group) from group
+        if cancelled:
             raise KeyboardInterrupt
     else:
         raise ValueError(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
+
+
+def _first_own(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error cratedigger raised on purpose in `group`, else the group itself."""
+    for exc in group.exceptions:
+        found = _first_own(exc) if isinstance(exc, BaseExceptionGroup) else exc
+        if isinstance(found, CratediggerError):
+            return found
+    return group
 
 
 async def _run_async(
