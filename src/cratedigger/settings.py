@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,12 @@ def _url(raw: object, _place: Place) -> str | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, str) and re.match(r"https?://[^/\s]+", raw.strip()):
-        return raw.strip().rstrip("/")
+        url = raw.strip().rstrip("/")
+        try:  # a port out of range or not a number: said now, not after an outage budget
+            _ = urllib.parse.urlsplit(url).port
+        except ValueError as err:
+            raise ValueError(f"{url!r}: {err}") from None
+        return url
     raise ValueError(f"expected an http:// or https:// URL, got {raw!r}")
 
 

@@ -190,6 +190,11 @@ def test_token_comes_from_cli_or_environment_only(tmp_path: Path) -> None:
             "CRATEDIGGER_BASE_URL: expected an http:// or https:// URL, got 'localhost:80'",
         ),
         (
+            {"base_url": "http://127.0.0.1:99999"},
+            {},
+            "--base-url: 'http://127.0.0.1:99999': Port out of range 0-65535",
+        ),
+        (
             {"rate_limit": "fast"},
             {},
             "--rate-limit: expected 'auto', 'off' or a rate like '20/s', got 'fast'",
