@@ -47,7 +47,7 @@ class BreakerPolicy:
 class Halt:
     """Why a run stopped before its end; `since` is on the run's monotonic clock."""
 
-    reason: str  # "outage" | "challenge"
+    reason: str  # "outage" | "challenge" | "signin" | "token" (the first token refused)
     since: float
     detail: str = ""
 

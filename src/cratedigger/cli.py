@@ -189,6 +189,13 @@ def cmd_match(args: argparse.Namespace) -> int:
     if summary.interrupted:
         print(f"results so far in {args.out}; finish with --resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if summary.halt_reason == "token":
+        earlier = f"; the {summary.done} done before are kept in {args.out}" if summary.done else ""
+        print(
+            f"cratedigger: error: {options.url}: {summary.halted}; no track matched{earlier}",
+            file=sys.stderr,
+        )
+        return EXIT_ERRORS
     if summary.halt_reason == "output":
         from cratedigger.output import journal_path
 
@@ -200,12 +207,13 @@ def cmd_match(args: argparse.Namespace) -> int:
         )
         return EXIT_STOPPED
     if summary.halted:
-        print(
-            f"cratedigger: stopped: {summary.halted}; {summary.done} of {summary.total} tracks "
-            f"are done and kept in {args.out}; finish the rest later with the same command "
-            "and --resume",
-            file=sys.stderr,
+        then = (
+            f"{summary.done} of {summary.total} tracks are done and kept in {args.out}; finish "
+            "the rest later with the same command and --resume"
+            if summary.done
+            else "no track is done; run the same command again later"
         )
+        print(f"cratedigger: stopped: {summary.halted}; {then}", file=sys.stderr)
         return EXIT_STOPPED
     if args.xml_out is not None:
         from cratedigger.output import load_resume

@@ -316,12 +316,16 @@ class ResultSink:
             journal, self._journal = self._journal, None
             if journal is None:
                 return
+            # A run that ended with nothing done (stopped at its first request, say) leaves
+            # the file at --out as it was, and no journal of its own.
+            idle = not (complete or self._json or self.appending)
             try:
-                self._write_files()
+                if not idle:
+                    self._write_files()
             finally:
                 with contextlib.suppress(OSError):  # a failed flush was reported already
                     journal.close()
-            if complete:
+            if complete or idle:
                 self._journal_path.unlink(missing_ok=True)
 
     def _write_files(self) -> None:

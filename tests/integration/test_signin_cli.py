@@ -235,7 +235,9 @@ def test_a_sign_in_that_cannot_be_renewed_says_so_in_one_line(
         "was revoked, or the server forgot it, as a restarted mock does); sign in again with "
         f"`cratedigger login --base-url {base}`\n"
     )
-    assert read_results(out) == []  # no track turned into an error
+    # No track turned into an error, and a run that did nothing leaves --out as it was
+    # (here: absent), with no journal.
+    assert not out.exists() and not journal_path(out).exists()
     who = cratedigger("whoami", "--base-url", base, env=store_env(tmp_path))
     assert (who.returncode, who.stderr) == (1, done.stderr)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
 from typing import TypedDict, Unpack
 
+from cratedigger.breaker import Halt
 from cratedigger.drivers.job import Job, track_job
 from cratedigger.drivers.session import Session, open_session
 from cratedigger.exchange import Action, Feedback, obtain_token
@@ -80,15 +81,14 @@ class PlaylistRun:
         return (yield from obtain_token(self.ctx))
 
     def proceed(self, refused: Failure | None) -> bool:
-        """After authentication: True to go on; else every pending track ends in the refusal."""
+        """After authentication: True to go on; else the run stops, its tracks left undone."""
         if refused is None:
             return True
-        if refused.halted:
-            return False  # the server was gone: nothing to write, --resume starts over
-        for i in self.pending:
-            track, now = self.tracks[i], self.ctx.clock()
-            self.finish(i, MatchResult.failed(track, refused.reason), now)
-        return False
+        if not refused.halted:
+            # No token, so no track can be matched: one line says why (the reason names the
+            # server's answer), rather than the same error on a row for every track.
+            self.ctx.breaker.halt(Halt("token", self.ctx.clock(), refused.reason))
+        return False  # nothing to write: --resume (or a new run) starts over
 
     def job(self, index: int) -> Job:
         """Match one track, then record it (unless the run halted under it)."""
