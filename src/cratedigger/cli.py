@@ -32,10 +32,11 @@ examples:
 Settings come from the command line, then the environment (CRATEDIGGER_MODE,
 CRATEDIGGER_CONCURRENCY, ...), then ./cratedigger.toml or [tool.cratedigger] in
 ./pyproject.toml, then defaults; `cratedigger config` shows the result.
-Exit codes: 0 all tracks done, 1 some tracks ended in error (--resume retries them) or the
-sign-in must be renewed (cratedigger login), 2 bad input (nothing is touched), 3 stopped
-early (the server unreachable for --outage-timeout, a bot challenge, or a result file that
-could not be written, e.g. a full disk; finish with --resume), 130 interrupted.
+Exit codes: 0 all tracks done, 1 some tracks ended in error (--resume retries them), the
+sign-in must be renewed (cratedigger login) or no API token could be had, 2 bad input
+(nothing is touched), 3 stopped early (the server unreachable for --outage-timeout, a bot
+challenge, or a result file that could not be written, e.g. a full disk; finish with
+--resume), 130 interrupted.
 """
 
 
