@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from cratedigger.options import MatchOptions
-from cratedigger.output import read_results
+from cratedigger.output import journal_path
 from cratedigger.retry import BOT_CHALLENGE
 from cratedigger.run import run_playlist
 from mockserver.catalog import Catalog
@@ -111,7 +111,7 @@ def test_the_web_source_stops_at_once_on_a_challenge(
     assert summary.halted is not None and summary.halted.startswith(BOT_CHALLENGE)
     assert "--source api" in summary.halted
     assert (summary.errors, summary.done) == (0, 0)
-    assert read_results(out) == []
+    assert not out.exists() and not journal_path(out).exists()  # nothing done, nothing written
     journal = requests.get(f"{server.base_url}/__admin/requests", timeout=TIMEOUT).json()
     assert journal["count"] == 1 and {e["status"] for e in journal["requests"]} == {403}
 
