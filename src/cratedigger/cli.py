@@ -188,7 +188,10 @@ def cmd_match(args: argparse.Namespace) -> int:
         print(f"cratedigger: error: {sign_in_again(options.url)}{then}", file=sys.stderr)
         return EXIT_ERRORS
     if summary.interrupted:
-        print(f"results so far in {args.out}; finish with --resume", file=sys.stderr)
+        if summary.done:
+            print(f"results so far in {args.out}; finish with --resume", file=sys.stderr)
+        else:
+            print(f"no track was done; {args.out} was left as it was", file=sys.stderr)
         return EXIT_INTERRUPTED
     if summary.halt_reason == "token":
         earlier = f"; the {summary.done} done before are kept in {args.out}" if summary.done else ""

@@ -120,3 +120,19 @@ def test_interrupted_run_resumes_to_the_clean_result(
     assert found is not None and int(found[1]) >= max(len(partial), 15)
     assert out.read_bytes() == clean.read_bytes()
     assert not journal_path(out).exists()
+
+
+def test_an_interrupt_before_any_track_leaves_the_previous_results_as_they_were(
+    demo: Demo, mock_server_factory: ServerFactory, tmp_path: Path
+) -> None:
+    server = mock_server_factory(latency="fixed:5s")  # no track can finish before the signal
+    out = tmp_path / "results.json"
+    out.write_text("the previous results\n")
+    proc = match(demo, server.base_url, out, "async")
+    wait_for_lines(journal_path(out), 1, proc)  # the run has started: its journal header
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == f"no track was done; {out} was left as it was"
+    assert out.read_text() == "the previous results\n"
+    assert not journal_path(out).exists()
