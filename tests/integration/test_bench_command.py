@@ -63,3 +63,24 @@ def test_bench_runs_a_scenario_and_writes_results(tmp_path: Path) -> None:
         assert (folder / name).is_file()
     index = (tmp_path / "results" / "README.md").read_text()
     assert "## `tiny`" in index and "cratedigger bench --scenario" in index
+
+
+def test_an_out_that_cannot_hold_results_is_one_line_before_any_run(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRATEDIGGER_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "cratedigger", "bench", "--out", str(blocker), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"cratedigger: error: --out: cannot write the results folder {blocker}/quick/metrics: "
+        "Not a directory\n"
+    )
+    assert blocker.read_text() == "not a folder\n"

@@ -49,6 +49,21 @@ def add_bench_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     bench.set_defaults(handler=cmd_bench)
 
 
+def _check_results_folder(folder: Path) -> None:
+    """Make the scenario's results folder now, before the mock starts: a --out that cannot
+    hold it (a file, a read-only place) is one line, not a traceback after the runs."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".cratedigger-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        where = f" ({err.filename})" if err.filename and str(err.filename) != str(folder) else ""
+        raise InputError(
+            f"--out: cannot write the results folder {folder}{where}: {err.strerror or err}"
+        ) from None
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `cratedigger --help` must not load the whole harness.
     from tqdm import tqdm
@@ -72,6 +87,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.repeat is not None and args.repeat < 1:
         raise InputError(f"--repeat: expected a positive integer, got {args.repeat}")
     repeat = args.repeat or scenario.repeat
+    _check_results_folder(args.out / scenario.name / "metrics")
     total = repeat * sum(len(case.modes) for case in scenario.cases)
     command = "cratedigger " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "cratedigger bench"
     with tqdm(total=total, unit="run", disable=args.no_progress, dynamic_ncols=True) as bar:

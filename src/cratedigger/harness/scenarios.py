@@ -70,31 +70,73 @@ class Scenario:
         return max(c.tracks for c in self.cases)
 
 
-def _case(scenario: str, index: int, raw: Mapping[str, Any], x: str, where: str) -> Case:
+def _converted(default: Any, value: Any) -> Any:
+    """`value` as the type of the parameter whose default is `default`; ValueError if not."""
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(v in MODES for v in value):
+            raise ValueError(f"expected a list of modes from {', '.join(MODES)}")
+        return tuple(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {value!r}")
+        return value
+    if isinstance(default, bool) or not isinstance(default, int | float):
+        raise ValueError("unsupported type")
+    kind = "an integer" if isinstance(default, int) else "a number"
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = type(default)(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {kind}, got {value!r}") from None
+    if isinstance(default, int) and number != value and not isinstance(value, str):
+        raise ValueError(f"expected {kind}, got {value!r}")
+    return number
+
+
+# The lowest value a numeric parameter may take, and whether that value itself is allowed.
+_AT_LEAST: dict[str, tuple[float, bool]] = {
+    "tracks": (1, True),
+    "concurrency": (1, True),
+    "latency_ms": (0, True),
+    "server_rate": (0, True),
+    "server_burst": (1, True),
+    "timeout": (0, False),
+}
+
+
+def _case(
+    scenario: str,
+    index: int,
+    defaults: Mapping[str, Any],
+    own: Mapping[str, Any],
+    x: str,
+    where: str,
+) -> Case:
     base = Case(name=f"case-{index + 1}")
     values: dict[str, Any] = {}
-    for key, value in raw.items():
+    for key, value in {**defaults, **own}.items():
+        label = f"{scenario}.cases[{index}].{key}" if key in own else f"{scenario}.defaults.{key}"
         field = _CASE_FIELDS.get(key)
         if field is None:
-            raise InputError(f"{scenario}.cases[{index}]: unknown parameter {key!r}", path=where)
-        default = getattr(base, key)
+            raise InputError(f"{label}: unknown parameter {key!r}", path=where)
         try:
-            if isinstance(default, tuple):
-                if not isinstance(value, list) or not all(v in MODES for v in value):
-                    raise ValueError(f"expected a list of modes from {', '.join(MODES)}")
-                values[key] = tuple(value)
-            elif isinstance(default, bool) or not isinstance(default, int | float | str):
-                raise ValueError("unsupported type")
-            else:
-                values[key] = type(default)(value)
-        except (TypeError, ValueError) as err:
-            raise InputError(f"{scenario}.cases[{index}].{key}: {err}", path=where) from None
+            converted = _converted(getattr(base, key), value)
+            if key in _AT_LEAST:
+                low, inclusive = _AT_LEAST[key]
+                if converted < low if inclusive else converted <= low:
+                    least = "at least" if inclusive else "more than"
+                    raise ValueError(f"expected {least} {low:g}, got {value!r}")
+        except ValueError as err:
+            raise InputError(f"{label}: {err}", path=where) from None
+        values[key] = converted
     case = replace(base, **values)
-    if "name" not in raw and x:
+    if "name" not in own and "name" not in defaults and x:
         case = replace(case, name=f"{x}-{case.value(x):g}")
-    if case.source not in ("api", "web") or case.tracks < 1 or case.concurrency < 1:
+    if case.source not in ("api", "web"):
         raise InputError(
-            f"{scenario}.cases[{index}]: bad source, tracks or concurrency", path=where
+            f"{scenario}.cases[{index}].source: expected api or web, got {case.source!r}",
+            path=where,
         )
     return case
 
@@ -103,13 +145,17 @@ def _scenario(name: str, raw: Any, where: str) -> Scenario:
     if not isinstance(raw, dict):
         raise InputError(f"{name}: a scenario must be a table", path=where)
     defaults = raw.get("defaults", {})
-    cases = raw.get("cases") or [{}]
+    cases = raw.get("cases", [{}])  # no cases: one, of the defaults
     if not isinstance(defaults, dict) or not isinstance(cases, list):
         raise InputError(f"{name}: defaults must be a table and cases a list", path=where)
+    if not cases:
+        raise InputError(f"{name}.cases: the list is empty; give at least one case", path=where)
+    if not all(isinstance(case, dict) for case in cases):
+        raise InputError(f"{name}.cases: each case must be a table", path=where)
     x = str(raw.get("x", ""))
     if x and x not in _CASE_FIELDS:
         raise InputError(f"{name}.x: unknown parameter {x!r}", path=where)
-    built = tuple(_case(name, i, {**defaults, **case}, x, where) for i, case in enumerate(cases))
+    built = tuple(_case(name, i, defaults, case, x, where) for i, case in enumerate(cases))
     repeat = raw.get("repeat", 3)
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise InputError(f"{name}.repeat: expected a positive integer, got {repeat!r}", path=where)
@@ -141,6 +187,9 @@ def load_scenario(name_or_file: str) -> Scenario:
     path_text, _, wanted = name_or_file.partition(":")
     path = Path(path_text)
     if not path.is_file():
+        if path.suffix == ".toml" or len(path.parts) > 1:
+            problem = "is a folder, not a file" if path.is_dir() else "no such file"
+            raise InputError(f"--scenario: {problem}", path=str(path))
         known = ", ".join(scenarios)
         raise InputError(f"unknown scenario {name_or_file!r} (built in: {known}; or a .toml file)")
     try:

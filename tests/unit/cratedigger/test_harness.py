@@ -36,7 +36,7 @@ def test_custom_scenario_file(tmp_path: Path) -> None:
     path.write_text(
         '[wan]\ndescription = "far away"\ndefaults = { tracks = 30, latency_ms = 150 }\n'
         'cases = [{ name = "one", modes = ["async"], concurrency = 64 }]\n'
-        "[other]\ncases = []\n",
+        '[other]\ndescription = "no cases: one, of the defaults"\n',
         encoding="utf-8",
     )
     scenario = load_scenario(str(path))
@@ -55,6 +55,16 @@ def test_custom_scenario_file(tmp_path: Path) -> None:
         ('[s]\ncases = [{ tracks = "many" }]\n', "s.cases[0].tracks"),
         ("[s\n", "invalid TOML"),
         ('[s]\nbaseline = "yes"\n', "s.baseline: expected true or false"),
+        ("[s]\ncases = []\n", "s.cases: the list is empty"),
+        ("[s]\ncases = [{ latency_ms = -5 }]\n", "s.cases[0].latency_ms: expected at least 0"),
+        ("[s]\ncases = [{ timeout = 0 }]\n", "s.cases[0].timeout: expected more than 0"),
+        ("[s]\ncases = [{ concurrency = 2.5 }]\n", "s.cases[0].concurrency: expected an integer"),
+        (
+            '[s]\ndefaults = { tracks = "many" }\n',
+            "s.defaults.tracks: expected an integer, got 'many'",
+        ),
+        ('[s]\ncases = [{ source = "ftp" }]\n', "s.cases[0].source: expected api or web"),
+        ("[s]\ncases = [3]\n", "s.cases: each case must be a table"),
     ],
 )
 def test_bad_scenario_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -68,6 +78,13 @@ def test_bad_scenario_files_name_the_problem(tmp_path: Path, text: str, message:
 def test_unknown_scenario_lists_the_builtins() -> None:
     with pytest.raises(InputError, match="quick"):
         load_scenario("nope")
+
+
+def test_a_scenario_file_that_is_not_there_is_said_so(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(InputError) as info:
+        load_scenario(str(missing))
+    assert str(info.value) == f"{missing}: --scenario: no such file"
 
 
 def metrics(
