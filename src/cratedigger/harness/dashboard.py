@@ -12,6 +12,7 @@ from cratedigger.output import write_bytes_atomic
 
 COLUMNS = (
     ("case", "case"),
+    ("tracks", "tracks"),
     ("mode", "mode"),
     ("conc", "concurrency"),
     ("wall s", "wall_time"),
@@ -82,7 +83,8 @@ def rows(summary: dict[str, Any]) -> list[list[str]]:
     table = []
     for case in summary["cases"]:
         for run in case["runs"]:
-            table.append([_cell(key, {**run, "case": case["name"]}) for _, key in COLUMNS])
+            row = {**run, "case": case["name"], "tracks": case["params"]["tracks"]}
+            table.append([_cell(key, row) for _, key in COLUMNS])
     return table
 
 
@@ -125,6 +127,10 @@ def verdict_lines(summary: dict[str, Any]) -> list[str]:
             )
         elif len(modes) == 1:
             out.append(f"{name}: {modes[0]} alone, no other results to compare with")
+        for run in case["runs"]:
+            note = _verdict_note(run)
+            if note and run["mode"] != "sync":
+                out.append(f"{name} {run['mode']}: analyzer {run['verdict']}{note}")
         if case.get("baseline"):
             out.append(baseline_line(case))
     return out
@@ -157,8 +163,9 @@ def definitions() -> str:
         "time / this wall time; vs sync: the inverse. efficiency: the ideal bound / wall time, "
         "where the ideal is the largest of total request latency / concurrency, the longest "
         "track's chain of requests (both after the token fetched before the first track), "
-        "requests beyond the burst / server rate limit, and the client CPU time (`bound` says "
-        "which). latency eff.: the same with the latency bounds "
+        "requests beyond the burst / server rate limit, and the client CPU time over the cores "
+        "the mode can keep busy (one for sync and async, up to the machine's for threads; "
+        "`bound` says which). latency eff.: the same with the latency bounds "
         "alone. CPU ms/req and ms/track: client CPU time (all threads) per HTTP request sent "
         "and per track; parse %: the share of that CPU time spent parsing answers. "
         "network %: summed network "
@@ -187,21 +194,57 @@ def headline(summary: dict[str, Any]) -> str:
         speedup, case, fast = max(timed, key=lambda t: t[0])
         interval = fast.get("speedup_ci")
         where = f" ({case['name']})" if len(cases) > 1 else ""
-        ci = f", 95 % CI {interval[0]:.1f}-{interval[1]:.1f}x" if interval else ""
+        ci = f", 95 % CI {interval[0]:.1f}-{interval[1]:.1f}x" if _spread(interval) else ""
         return (
             f"{summary['scenario']}: async matched {case['params']['tracks']} tracks "
-            f"{speedup:.1f}x faster than sync{where}{ci}; analyzer: {fast['verdict']}; "
-            f"bottleneck: {bottleneck(fast)}."
+            f"{speedup:.1f}x faster than sync{where}{ci}; analyzer: {fast['verdict']}"
+            f"{_verdict_note(fast)}; bottleneck: {bottleneck(fast)}."
         )
     case = cases[-1]
     run = next((r for r in case["runs"] if r["mode"] == "async"), case["runs"][-1])
     interval = run.get("wall_time_ci")
-    ci = f", 95 % CI {interval[0]:.2f}-{interval[1]:.2f} s" if interval else ""
+    ci = f", 95 % CI {interval[0]:.2f}-{interval[1]:.2f} s" if _spread(interval) else ""
     return (
         f"{summary['scenario']}: {run['mode']} matched {case['params']['tracks']} tracks in "
         f"{run['wall_time']:.2f} s ({case['name']}){ci}, {run['throughput_rps']:.1f} "
-        f"requests/s; analyzer: {run['verdict']}; bottleneck: {bottleneck(run)}."
+        f"requests/s; analyzer: {run['verdict']}{_verdict_note(run)}; "
+        f"bottleneck: {bottleneck(run)}."
     )
+
+
+def _code_spans(escaped: str) -> str:
+    """Markdown's `code` as <code> in HTML already escaped (the notes are shared with README)."""
+    parts = escaped.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _spread(interval: Sequence[float] | None) -> bool:
+    """Whether an interval says anything: not absent, not one value (a single run)."""
+    return bool(interval) and interval is not None and interval[0] != interval[1]
+
+
+# Below this speedup over sync, an IMPLEMENT verdict needs its reason said next to it.
+SMALL_GAIN = 1.5
+
+
+def _verdict_note(run: dict[str, Any]) -> str:
+    """Why the analyzer's verdict, from one run's network share, can sit beside a small or
+    no measured gain: the bound that held every mode back. Empty when they agree."""
+    if run.get("verdict") != "IMPLEMENT":
+        return ""
+    speedup = run.get("speedup")
+    limiting = run.get("limiting")
+    if limiting == "rate" and (speedup is None or speedup < SMALL_GAIN):
+        return (
+            " (this run waited on the network, but the server's rate limit holds every mode "
+            "to the same pace, so async gains nothing here)"
+        )
+    if limiting == "cpu" and speedup is not None and speedup < SMALL_GAIN:
+        return (
+            f" (from this run's network share; measured {speedup:.1f}x sync: at this latency "
+            "the client's CPU binds, which async cannot lift)"
+        )
+    return ""
 
 
 def write_results(summary: dict[str, Any], folder: Path, plots: Sequence[Path]) -> None:
@@ -261,9 +304,9 @@ img{{max-width:48em}}code{{background:#eee;padding:.1em .3em}}</style></head><bo
 <p>{html.escape(summary["description"])}</p>
 <p>Measured {html.escape(summary["generated"])} on {m["cpus"]} CPUs, {m["memory_gb"]} GiB,
 {html.escape(m["platform"])}, with <code>{html.escape(summary["command"])}</code>.</p>
-<table><tr>{header}</tr>{body}</table>
+<div style="overflow-x:auto"><table><tr>{header}</tr>{body}</table></div>
 <ul>{notes}<li>{html.escape(prediction_line(summary))}</li></ul>
-<p>{html.escape(definitions())}</p>
+<p>{_code_spans(html.escape(definitions()))}</p>
 {images}
 <p><a href="../html/index.html">asv dashboard</a> (after <code>make asv</code>) &middot;
 <a href="summary.json">summary.json</a> &middot; per-run metrics JSON: <code>metrics/</code>

@@ -37,6 +37,10 @@ def _errors(run: dict[str, Any], key: str) -> tuple[float, float]:
     return max(0.0, value - float(bounds[0])), max(0.0, float(bounds[1]) - value)
 
 
+# One colour per mode in every plot (matplotlib's first three), whichever modes a plot has.
+MODE_COLOURS = {"sync": "tab:blue", "threads": "tab:orange", "async": "tab:green"}
+
+
 def _wall_plot(summary: dict[str, Any], folder: Path) -> Path:
     import matplotlib.pyplot as plt
 
@@ -61,7 +65,9 @@ def _wall_plot(summary: dict[str, Any], folder: Path) -> Path:
             low.append(below)
             high.append(above)
         walls += ys
-        axes.bar(xs, ys, width, yerr=[low, high], capsize=3, label=mode)
+        axes.bar(
+            xs, ys, width, yerr=[low, high], capsize=3, label=mode, color=MODE_COLOURS.get(mode)
+        )
     if walls and max(walls) / max(min(walls), 1e-6) > 20:
         axes.set_yscale("log")
     axes.set_xticks(range(len(cases)), [c["name"] for c in cases], rotation=20, ha="right")
@@ -97,6 +103,7 @@ def _kind_plot(summary: dict[str, Any], folder: Path, kind: str, x_key: str) -> 
             marker="o",
             capsize=3,
             label=mode,
+            color=MODE_COLOURS.get(mode),
         )
     if kind == "throughput":
         rates = sorted({float(c["x"]) for c in summary["cases"]})

@@ -9,7 +9,7 @@ import pytest
 
 from cratedigger.errors import InputError
 from cratedigger.harness.bounds import bounds, efficiency
-from cratedigger.harness.dashboard import markdown_table, text_table, verdict_lines
+from cratedigger.harness.dashboard import headline, markdown_table, text_table, verdict_lines
 from cratedigger.harness.scenarios import Case, builtin_scenarios, load_scenario
 
 
@@ -112,6 +112,26 @@ def test_bounds_take_the_largest_limit() -> None:
     assert efficiency(0.5, 1.0) == 0.5 and efficiency(1.0, 0.0) == 0.0
 
 
+@pytest.mark.parametrize(
+    ("mode", "concurrency", "cpu_count", "cores"),
+    [
+        ("sync", 1, 2, 1),
+        ("async", 16, 2, 1),  # one thread does the work however many requests are in flight
+        ("threads", 16, 2, 2),  # threads overlap up to the machine's cores
+        ("threads", 1, 8, 1),
+        ("threads", 16, None, 1),  # an export that does not say: one core, as before
+    ],
+)
+def test_the_cpu_bound_counts_the_cores_a_mode_can_use(
+    mode: str, concurrency: int, cpu_count: int | None, cores: int
+) -> None:
+    doc = metrics(concurrency, 3.0, [(0, 0.0, 0.1)])
+    doc["session_info"]["mode"] = mode
+    if cpu_count is not None:
+        doc["session_info"]["cpu_count"] = cpu_count
+    assert bounds(doc).cpu == pytest.approx(3.0 / cores)
+
+
 def test_the_token_before_the_first_track_adds_to_both_bounds() -> None:
     # The token (no track) takes 0.06 s before any track may start; a later token renewal
     # overlaps with the tracks and shares the slots like any request.
@@ -145,14 +165,34 @@ def summary() -> dict[str, Any]:
         "network_percentage": 98.7,
         "verdict": "IMPLEMENT",
     }
-    return {"cases": [{"name": "c", "identical": True, "runs": [run]}]}
+    return {"cases": [{"name": "c", "identical": True, "runs": [run], "params": {"tracks": 60}}]}
 
 
 def test_tables_show_each_run() -> None:
     text = text_table(summary())
     assert "12.5x" in text and "0.080x" in text and "90%" in text and "2 (1.0%)" in text
+    assert text.splitlines()[0].split()[:2] == ["case", "tracks"]
+    assert text.splitlines()[2].split()[:2] == ["c", "60"]
     assert markdown_table(summary()).count("\n") == 2
     assert verdict_lines(summary()) == ["c: async alone, no other results to compare with"]
+
+
+def test_an_implement_verdict_beside_a_small_gain_says_why() -> None:
+    base = summary()
+    fast = base["cases"][0]["runs"][0]
+    limited = {**fast, "speedup": 1.1, "limiting": "rate", "speedup_ci": [1.1, 1.1]}
+    cpu_bound = {**fast, "mode": "threads", "speedup": 0.8, "limiting": "cpu"}
+    case = {**base["cases"][0], "runs": [limited, cpu_bound]}
+    lines = verdict_lines({"cases": [case]})
+    assert "c async: analyzer IMPLEMENT (this run waited on the network, but the server's " in (
+        "\n".join(lines)
+    )
+    assert any(line.startswith("c threads: analyzer IMPLEMENT (from this run's network share; "
+                               "measured 0.8x sync: at this latency the client's CPU binds")
+               for line in lines)  # fmt: skip
+    sentence = headline({"scenario": "s", "cases": [case]})
+    assert "gains nothing here" in sentence and "CI" not in sentence  # one value: no interval
+    assert verdict_lines(base) == ["c: async alone, no other results to compare with"]  # agree
 
 
 def test_verdicts_say_what_was_compared() -> None:
