@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from cratedigger.pacing import RateLimit
 if TYPE_CHECKING:  # the model loads the matching rules: imported when --predict asks for it
     from cratedigger.predict import Prediction
 
-__all__ = ["add_analyze_command", "cmd_analyze"]
+__all__ = ["add_analyze_command", "cmd_analyze", "speedup_note"]
 
 ANALYZE_EPILOG = """\
 examples:
@@ -41,7 +42,8 @@ The rule, from the figures in the file:
 {rules}
 --predict replays the sync run's requests (their waits, each track's batches, the client
 CPU per request) under the threads and async drivers; --rate-limit is the server's limit
-(the export does not record a limit the server announced).
+(the export does not record a limit the server announced). The speedup compares with sync
+under the same limit: the recorded run, or sync predicted under a limit it did not have.
 
 Exit codes: 0 analysed, 2 a file is missing, not JSON, or not a version-1 metrics export,
 or an option is wrong (--predict on a run that is not sync, a bad --rate-limit).
@@ -116,7 +118,23 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         sys.stdout.write(generate_comparison_report(first, second, names, rate_limit))
     if predictions:
         sys.stdout.write("\n" + generate_prediction_report(predictions, second))
+        sys.stdout.write(speedup_note(predictions[0]) + "\n")
     return 0
+
+
+def speedup_note(prediction: Prediction) -> str:
+    """Which sync wall time the predictions' speedup compares with (one for all of them:
+    they share the export and the rate limit)."""
+    p = prediction
+    if p.speedup_against == "recorded":
+        text = f"speedup: against the recorded sync run, {p.sync_wall:.2f} s."
+    else:
+        text = (
+            f"speedup: against sync predicted under the same limit ({p.rate_limit:g}/s, paced "
+            f"at {p.pace:.1f} req/s), {p.sync_baseline:.2f} s; the recorded sync run, without "
+            f"it, took {p.sync_wall:.2f} s."
+        )
+    return "\n".join(textwrap.wrap(text, 80, initial_indent="  ", subsequent_indent="  "))
 
 
 def parse_rate_limit(text: str | None) -> float | None:

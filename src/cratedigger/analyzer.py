@@ -66,10 +66,10 @@ class Condition:
         return _OPERATORS[self.op](figures[self.figure], self.threshold)
 
     def describe(self, figures: Mapping[Figure, float] | None = None) -> str:
-        """'network time > 40 %', or with figures 'network time 55.2 % > 40 %'."""
+        """'network time > 40 %', or with figures 'network time 55.20 % > 40 %'."""
         name = FIGURES[self.figure][0]
-        value = "" if figures is None else f" {_pct(figures[self.figure])}"
-        return f"{name}{value} {self.op} {_pct(self.threshold)}"
+        value = "" if figures is None else f" {_pct(figures[self.figure], self.threshold)}"
+        return f"{name}{value} {self.op} {self.threshold:g} %"
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +424,17 @@ def _kind(value: object) -> str:
     return names.get(type(value), "a number")
 
 
-def _pct(value: float) -> str:
-    """A percentage as measured (no rounding that could hide which side of a bound it is)."""
-    return f"{value:.10g} %"
+def _pct(value: float, threshold: float | None = None) -> str:
+    """A percentage with 2 decimals, as the reports print figures; compared with a threshold,
+    with as many more as it takes to show which side of it the figure is (40.0001 %, not
+    40.00 %, > 40 %)."""
+    side = 0 if threshold is None else _sign(value - threshold)
+    for digits in range(2, 11):
+        text = f"{value:.{digits}f}"
+        if threshold is None or _sign(float(text) - threshold) == side:
+            return f"{text} %"
+    return f"{value!r} %"
+
+
+def _sign(x: float) -> int:
+    return (x > 0) - (x < 0)

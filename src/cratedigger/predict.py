@@ -32,7 +32,10 @@ That is enough to replay the run under another driver:
   books the next slot, one every 1/rate seconds, as `pacing.Pacer` does.
 
 `simulate` replays the chains through those resources as a small discrete-event simulation;
-`bounds` gives the four lower bounds (latency, chain, rate, cpu) and which one binds.
+`bounds` gives the four lower bounds (latency, chain, rate, cpu) and which one binds. A
+prediction's speedup compares with sync under the same conditions: the recorded run, or,
+where a rate limit paces the client slower than the recorded run went, sync replayed under
+that limit by the same simulation (`Prediction.sync_predicted`).
 """
 
 from __future__ import annotations
@@ -249,14 +252,30 @@ class Prediction:
     chain_batches: int  # its batches
     chain_requests: int  # its requests
     chain_attempts: int  # their attempts (retries included)
+    # Sync's predicted wall time under the same pace, where `rate_limit` slows the client
+    # below the recorded run's pace (a limit the recorded run did not have); None where the
+    # recorded run had the same conditions. The speedup compares with it.
+    sync_predicted: float | None = None
 
     @property
     def binding(self) -> str:
         return self.bounds.binding
 
     @property
+    def sync_baseline(self) -> float:
+        """The sync wall time the speedup compares with: sync under the same conditions."""
+        return self.sync_wall if self.sync_predicted is None else self.sync_predicted
+
+    @property
+    def speedup_against(self) -> Literal["recorded", "predicted"]:
+        """Which sync wall time `speedup` compares with: the recorded run's, or sync's
+        predicted under `rate_limit` (the recorded run was not slowed by it)."""
+        return "recorded" if self.sync_predicted is None else "predicted"
+
+    @property
     def speedup(self) -> float | None:
-        return self.sync_wall / self.wall_time if self.wall_time > 0 else None
+        """Sync's wall time under the same conditions over this prediction's."""
+        return self.sync_baseline / self.wall_time if self.wall_time > 0 else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -269,6 +288,8 @@ class Prediction:
             "binding": self.binding,
             "bounds": {k: round(v, 6) for k, v in self.bounds.as_dict().items()},
             "sync_wall": self.sync_wall,
+            "sync_baseline": round(self.sync_baseline, 6),
+            "speedup_against": self.speedup_against,
             "requests": self.requests,
             "attempts": self.attempts,
             "waits": round(self.waits, 6),
@@ -653,14 +674,24 @@ def _simulate(
     pace = _pace(workload, rate_limit, calibration)
     wall, cpu, workers = _run(workload, mode, effective, pace, calibration)
     figures = _Figures.of(workload, mode, effective, pace, calibration)
+    # The replay respects the four bounds by construction (its CPU runs at the share of a
+    # core the client gets).
+    wall_time = max(wall, figures.bounds.cpu)
+    sync_predicted = None
+    if pace != _pace(workload, None, calibration):
+        # The limit paces the client slower than the recorded run went: sync would have
+        # been slowed by it too, so the speedup compares with sync predicted under it.
+        sync_predicted = (
+            wall_time
+            if mode == "sync"
+            else _simulate(workload, "sync", 1, rate_limit, calibration).wall_time
+        )
     return Prediction(
         mode=mode,
         concurrency=effective,
         rate_limit=rate_limit,
         pace=pace,
-        # The replay respects the four bounds by construction (its CPU runs at the share of
-        # a core the client gets).
-        wall_time=max(wall, figures.bounds.cpu),
+        wall_time=wall_time,
         bounds=figures.bounds,
         sync_wall=workload.sync_wall,
         requests=workload.requests,
@@ -675,6 +706,7 @@ def _simulate(
         chain_batches=figures.chain_batches,
         chain_requests=figures.chain_requests,
         chain_attempts=figures.chain_attempts,
+        sync_predicted=sync_predicted,
     )
 
 

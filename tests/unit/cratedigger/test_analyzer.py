@@ -180,17 +180,26 @@ class TestDecision:
 
     def test_the_reason_names_the_conditions_that_fired_with_the_figures(self) -> None:
         implement = decide(55.5, 12.25)
-        assert implement.reason == "network time 55.5 % > 40 % and cache hit rate 12.25 % < 50 %"
+        assert implement.reason == ("network time 55.50 % > 40 % and cache hit rate 12.25 % < 50 %")
         skip = decide(90.0, 85.0)
-        assert skip.reason == "cache hit rate 85 % > 80 %"
+        assert skip.reason == "cache hit rate 85.00 % > 80 %"
         both = decide(5.0, 95.0)
-        assert both.reason == "network time 5 % < 20 %; cache hit rate 95 % > 80 %"
+        assert both.reason == "network time 5.00 % < 20 %; cache hit rate 95.00 % > 80 %"
         evaluate = decide(30.0, 60.0)
         assert evaluate.fired == ()
-        assert evaluate.reason.startswith("network time 30 %, cache hit rate 60 %: not IMPLEMENT")
+        assert evaluate.reason.startswith(
+            "network time 30.00 %, cache hit rate 60.00 %: not IMPLEMENT"
+        )
+
+    def test_a_figure_has_two_decimals_as_in_the_rest_of_the_report(self) -> None:
+        # A metrics export has four: 99.6943 printed as the report's network share, 99.69 %.
+        assert decide(99.6943, 0.0).reason.startswith("network time 99.69 % > 40 %")
+        assert "network time 33.33 %, cache hit rate 66.67 %" in decide(33.3333, 66.6667).reason
 
     def test_a_figure_just_past_a_bound_is_shown_unrounded(self) -> None:
         assert "40.0001 % > 40 %" in decide(40.0001, 0.0).reason
+        assert "network time 19.999 % < 20 %" in decide(19.999, 0.0).reason
+        assert "cache hit rate 80.004 % > 80 %" in decide(50.0, 80.004).reason
 
     def test_the_verdict_carries_the_in_flight_share_and_the_session(self) -> None:
         document = make_document(70.0, 0.0, mode="async", concurrency=4)
@@ -198,7 +207,7 @@ class TestDecision:
         assert verdict.to_json() | {"rule": None} == {
             "percentage": 70.0,
             "recommendation": "IMPLEMENT",
-            "reason": "network time 70 % > 40 % and cache hit rate 0 % < 50 %",
+            "reason": "network time 70.00 % > 40 % and cache hit rate 0.00 % < 50 %",
             "cache_hit_rate": 0.0,
             "in_flight_wall_percentage": document["network_analysis"]["in_flight_wall_percentage"],
             "mode": "async",
@@ -348,7 +357,7 @@ class TestReport:
             assert section in report
         assert "mode sync, concurrency 1, source api, 10/10 tracks" in report
         assert "  search            1       0.800        1.000    80.00" in report
-        assert "because network time 55 % > 40 % and cache hit rate 10 % < 50 %" in report
+        assert "because network time 55.00 % > 40 % and cache hit rate 10.00 % < 50 %" in report
         assert "requests overlapped" not in report
 
     def test_overlap_is_pointed_out_when_summed_network_time_exceeds_the_wall(self) -> None:
@@ -396,7 +405,7 @@ class TestCommand:
         path = write(tmp_path, make_document(10.0, 0.0))
         assert main(["analyze", str(path)]) == 0
         out = capsys.readouterr().out
-        assert "Recommendation: SKIP\n  because network time 10 % < 20 %" in out
+        assert "Recommendation: SKIP\n  because network time 10.00 % < 20 %" in out
 
     def test_json(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = write(tmp_path, make_document(45.0, 49.0))

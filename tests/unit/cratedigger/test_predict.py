@@ -178,6 +178,50 @@ class TestModel:
         # the last request books its slot at 99 gaps and then waits its 50 ms
         assert p.wall_time == pytest.approx(99 / pace + 0.05)
 
+    def test_under_a_rate_limit_the_speedup_compares_with_sync_under_it_too(self) -> None:
+        # 100 requests of 50 ms: sync took 5 s without a limit. At 10/s every mode takes
+        # ~10 s: async is no faster than sync would be (not 0.5x, against the unlimited run).
+        workload = workload_from_metrics(one_request_tracks(100, 0.05))
+        pace = 10.0 * AutoTuning().headroom
+        for mode in ("threads", "async"):
+            p = simulate(workload, mode, 32, rate_limit=10.0, calibration=PLAIN)
+            assert p.wall_time == pytest.approx(99 / pace + 0.05)  # the prediction itself
+            assert p.sync_wall == pytest.approx(5.0, rel=1e-3)  # the recorded run, as it was
+            assert p.speedup_against == "predicted"
+            sync = simulate(workload, "sync", 1, rate_limit=10.0, calibration=PLAIN)
+            assert p.sync_baseline == pytest.approx(sync.wall_time)
+            assert p.sync_baseline == pytest.approx(99 / pace + 0.05)
+            assert p.speedup == pytest.approx(1.0)
+
+    def test_a_limit_that_slows_only_the_concurrent_client_still_shows_a_speedup(self) -> None:
+        # At 100/s sync (one 50 ms request at a time, 20/s) is not slowed; async is.
+        workload = workload_from_metrics(one_request_tracks(100, 0.05))
+        p = simulate(workload, "async", 16, rate_limit=100.0, calibration=PLAIN)
+        pace = 100.0 * AutoTuning().headroom
+        assert p.wall_time == pytest.approx(99 / pace + 0.05)
+        assert p.sync_baseline == pytest.approx(5.0, rel=1e-3)
+        assert p.speedup == pytest.approx(5.0 / (99 / pace + 0.05), rel=1e-3)
+
+    def test_without_a_new_limit_the_speedup_compares_with_the_recorded_run(self) -> None:
+        workload = workload_from_metrics(one_request_tracks(100, 0.05))
+        p = simulate(workload, "async", 10, calibration=PLAIN)
+        assert (p.speedup_against, p.sync_predicted) == ("recorded", None)
+        assert p.sync_baseline == p.sync_wall
+        # A recorded fixed client rate slower than the limit's pace: the run had the limit.
+        metrics = document([[Req(0.05)] for _ in range(40)], rate_limit=RateLimit("fixed", 8.0))
+        paced = workload_from_metrics(metrics)
+        assert simulate(paced, "async", 16, rate_limit=20.0).speedup_against == "recorded"
+        slower = simulate(paced, "async", 16, rate_limit=5.0)
+        assert slower.speedup_against == "predicted"
+        assert slower.sync_baseline == pytest.approx(
+            simulate(paced, "sync", 1, rate_limit=5.0).wall_time
+        )
+
+    def test_sync_under_a_limit_is_its_own_baseline(self) -> None:
+        workload = workload_from_metrics(one_request_tracks(20, 0.05))
+        p = simulate(workload, "sync", 1, rate_limit=5.0, calibration=PLAIN)
+        assert p.sync_baseline == p.wall_time and p.speedup == pytest.approx(1.0)
+
     def test_a_fixed_client_rate_recorded_in_the_export_paces_the_prediction(self) -> None:
         metrics = document([[Req(0.05)] for _ in range(40)], rate_limit=RateLimit("fixed", 8.0))
         p = predict_from_metrics(metrics, "async", 16, calibration=PLAIN)
@@ -311,7 +355,14 @@ class TestModel:
         assert data["binding"] == "latency"
         assert data["wall_time"] == pytest.approx(0.5)
         assert set(data["bounds"]) == {"latency", "chain", "rate", "cpu"}
+        assert data["speedup_against"] == "recorded"
+        assert data["sync_baseline"] == pytest.approx(data["sync_wall"])
         json.dumps(data)
+        limited = predict_from_metrics(one_request_tracks(100, 0.05), "async", 10, 10.0, PLAIN)
+        data = limited.to_json()
+        assert data["speedup_against"] == "predicted"
+        assert data["sync_baseline"] == pytest.approx(limited.sync_baseline, abs=1e-6)
+        assert data["speedup"] == pytest.approx(1.0, abs=1e-4)
 
     def test_only_a_sync_run_can_be_replayed(self) -> None:
         metrics = document([[Req(0.01)]], mode="async", concurrency=16)
@@ -360,6 +411,7 @@ class TestCli:
         out = " ".join(out.split())
         assert "async: bound by latency" in out
         assert "no rate limit" in out
+        assert "speedup: against the recorded sync run, 5.10 s." in out
 
     def test_predict_with_a_rate_limit(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -369,6 +421,28 @@ class TestCli:
         out = " ".join(capsys.readouterr().out.split())
         assert "paced at 19.4 req/s (97 % of the server's 20/s" in out
         assert "async: bound by the rate limit: 100 requests at 19.4 req/s" in out
+        assert (
+            "speedup: against sync predicted under the same limit (20/s, paced at 19.4 req/s), "
+            "5.15 s; the recorded sync run, without it, took 5.00 s." in out
+        )
+
+    def test_the_speedup_under_a_limit_compares_with_sync_under_the_same_limit(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # The reviewer's case: a sync run without a limit (5 s), predicted at 10/s. Sync,
+        # one 50 ms request at a time, is slowed by 10/s as much as async: 1.0x, not 0.5x
+        # (the unlimited 5 s over the limited 10.26 s).
+        path = write(tmp_path, one_request_tracks(100, 0.05), "sync.json")
+        argv = ["analyze", str(path), "--predict", "--concurrency", "32", "--rate-limit", "10/s"]
+        assert main(argv) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "threads 32 10.26 1.0x rate" in out and "async 32 10.26 1.0x rate" in out
+        assert "0.5x" not in out
+        assert "speedup: against sync predicted under the same limit (10/s" in out
+        assert main([*argv, "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert [p["speedup"] for p in data["prediction"]] == pytest.approx([1.0, 1.0], abs=1e-3)
+        assert {p["speedup_against"] for p in data["prediction"]} == {"predicted"}
 
     def test_predict_as_json(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = write(tmp_path, one_request_tracks(100, 0.05), "sync.json")
