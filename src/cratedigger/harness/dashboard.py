@@ -242,7 +242,7 @@ def _verdict_note(run: dict[str, Any]) -> str:
     if limiting == "cpu" and speedup is not None and speedup < SMALL_GAIN:
         return (
             f" (from this run's network share; measured {speedup:.1f}x sync: at this latency "
-            "the client's CPU binds, which async cannot lift)"
+            "the client's CPU binds, which more requests in flight cannot lift)"
         )
     return ""
 
