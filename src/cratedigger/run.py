@@ -227,7 +227,10 @@ def _dispatch(
         try:
             cancelled = asyncio.run(_run_async(entries, options, session, record, done))
         except BaseExceptionGroup as group:  # the TaskGroup's: the first of ours is the run's
-            raise _first_own(group) from group
+            own = _first_own(group)
+            if own is group:
+                raise
+            raise own from group
         if cancelled:
             raise KeyboardInterrupt
     else:
