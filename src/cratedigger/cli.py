@@ -257,8 +257,11 @@ def cmd_playlists(args: argparse.Namespace) -> int:
     from cratedigger.rekordbox import read_library
 
     library = read_library(args.library)
-    for info in library.playlists():
+    playlists = library.playlists()
+    for info in playlists:
         print(f"{info.entries:6d}  {info.path}")
+    if not playlists:
+        print(f"cratedigger: {args.library} has no playlists", file=sys.stderr)
     return EXIT_OK
 
 

@@ -358,6 +358,15 @@ def read_library(path: Path) -> Library:
     reader = _Reader(display)
     try:
         with path.open("rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                if chunk.strip():
+                    break
+            else:  # nothing but whitespace: expat would say "no element found"
+                raise InputError(
+                    "the file is empty: export the collection from Rekordbox again",
+                    path=display,
+                )
+            stream.seek(0)
             parse_with_positions(reader.parser, stream, display)
     except OSError as exc:
         raise InputError(f"cannot read the library: {exc.strerror}", path=display) from None

@@ -115,6 +115,18 @@ def test_playlists_lists_the_tree(demo: Demo) -> None:
     assert f"30  {demo.playlist}" in done.stdout
 
 
+def test_playlists_says_when_there_are_none(tmp_path: Path) -> None:
+    library = tmp_path / "bare.xml"
+    library.write_text(
+        '<?xml version="1.0"?><DJ_PLAYLISTS><COLLECTION Entries="0"/><PLAYLISTS>'
+        '<NODE Type="0" Name="ROOT" Count="0"/></PLAYLISTS></DJ_PLAYLISTS>',
+        encoding="utf-8",
+    )
+    done = cratedigger("playlists", library)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == f"cratedigger: {library} has no playlists\n"
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path

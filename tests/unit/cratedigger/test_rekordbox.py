@@ -258,6 +258,24 @@ def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
         read_library(tmp_path / "absent.xml")
 
 
+@pytest.mark.parametrize("content", [b"", b"  \r\n\n", b" " * 70_000])
+def test_an_empty_file_is_said_to_be_empty(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.xml"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        read_library(path)
+    assert str(caught.value) == (
+        f"{path}: the file is empty: export the collection from Rekordbox again"
+    )
+
+
+def test_leading_whitespace_is_not_emptiness(tmp_path: Path) -> None:
+    path = tmp_path / "spaced.xml"
+    path.write_bytes(b" " * 70_000 + b"<DJ_PLAYLISTS><PLAYLISTS/></DJ_PLAYLISTS>")
+    with pytest.raises(InputError, match="no <COLLECTION>"):  # read past the blanks
+        read_library(path)
+
+
 def big_library(count: int) -> str:
     tracks = "\n".join(
         f'    <TRACK TrackID="{i}" Name="Track {i}" Artist="Artist {i % 97}" Composer="" '
