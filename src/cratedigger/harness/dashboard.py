@@ -237,7 +237,7 @@ def _verdict_note(run: dict[str, Any]) -> str:
     if limiting == "rate" and (speedup is None or speedup < SMALL_GAIN):
         return (
             " (this run waited on the network, but the server's rate limit holds every mode "
-            "to the same pace, so async gains nothing here)"
+            "to the same pace, so more requests in flight gain nothing here)"
         )
     if limiting == "cpu" and speedup is not None and speedup < SMALL_GAIN:
         return (

@@ -191,7 +191,7 @@ def test_an_implement_verdict_beside_a_small_gain_says_why() -> None:
                                "measured 0.8x sync: at this latency the client's CPU binds")
                for line in lines)  # fmt: skip
     sentence = headline({"scenario": "s", "cases": [case]})
-    assert "gains nothing here" in sentence and "CI" not in sentence  # one value: no interval
+    assert "gain nothing here" in sentence and "CI" not in sentence  # one value: no interval
     assert verdict_lines(base) == ["c: async alone, no other results to compare with"]  # agree
 
 
