@@ -159,12 +159,19 @@ def safe_parser(display: str) -> expat.XMLParserType:
 
 
 def parse_with_positions(parser: expat.XMLParserType, stream: BinaryIO, display: str) -> None:
-    """Feed `stream` to `parser`, turning expat's errors into InputError with line and column."""
+    """Feed `stream` to `parser`, turning expat's errors into InputError with line and column
+    (and an empty file, where expat would say "no element found", into one saying so)."""
+    blank = True
     try:
         while chunk := stream.read(_CHUNK):
+            blank = blank and not chunk.strip()
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
+        if blank:
+            raise InputError(
+                "the file is empty: export the collection from Rekordbox again", path=display
+            ) from None
         message = expat.ErrorString(exc.code)
         raise InputError(
             f"malformed XML at column {exc.offset + 1}: {message}", path=display, line=exc.lineno
@@ -358,15 +365,6 @@ def read_library(path: Path) -> Library:
     reader = _Reader(display)
     try:
         with path.open("rb") as stream:
-            while chunk := stream.read(_CHUNK):
-                if chunk.strip():
-                    break
-            else:  # nothing but whitespace: expat would say "no element found"
-                raise InputError(
-                    "the file is empty: export the collection from Rekordbox again",
-                    path=display,
-                )
-            stream.seek(0)
             parse_with_positions(reader.parser, stream, display)
     except OSError as exc:
         raise InputError(f"cannot read the library: {exc.strerror}", path=display) from None
