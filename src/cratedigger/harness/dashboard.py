@@ -6,7 +6,7 @@ import html
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from cratedigger.output import write_bytes_atomic
 
@@ -51,7 +51,7 @@ def bottleneck(run: dict[str, Any]) -> str:
 
 def _interval(row: dict[str, Any], key: str, fmt: str) -> str:
     bounds = row.get(f"{key}_ci")
-    if not bounds or bounds[0] == bounds[1]:
+    if not _spread(bounds):
         return ""
     return f" [{format(bounds[0], fmt)}-{format(bounds[1], fmt)}]"
 
@@ -218,9 +218,9 @@ def _code_spans(escaped: str) -> str:
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def _spread(interval: Sequence[float] | None) -> bool:
+def _spread(interval: Sequence[float] | None) -> TypeGuard[Sequence[float]]:
     """Whether an interval says anything: not absent, not one value (a single run)."""
-    return bool(interval) and interval is not None and interval[0] != interval[1]
+    return interval is not None and len(interval) == 2 and interval[0] != interval[1]
 
 
 # Below this speedup over sync, an IMPLEMENT verdict needs its reason said next to it.
