@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.integration.test_cli_match import cratedigger
+
 
 def test_bench_runs_a_scenario_and_writes_results(tmp_path: Path) -> None:
     scenario = tmp_path / "tiny.toml"
@@ -68,16 +70,7 @@ def test_bench_runs_a_scenario_and_writes_results(tmp_path: Path) -> None:
 def test_an_out_that_cannot_hold_results_is_one_line_before_any_run(tmp_path: Path) -> None:
     blocker = tmp_path / "afile"
     blocker.write_text("not a folder\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRATEDIGGER_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "cratedigger", "bench", "--out", str(blocker), "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
+    done = cratedigger("bench", "--out", blocker, "--no-progress", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr == (
         f"cratedigger: error: --out: cannot write the results folder {blocker}/quick/metrics: "

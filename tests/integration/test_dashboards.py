@@ -15,13 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
+
+from tests.support import serving
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "results"
@@ -57,15 +58,8 @@ def site() -> Iterator[str]:
         subprocess.run(
             [sys.executable, "-m", "asv", "publish"], cwd=REPO, capture_output=True, check=False
         )
-    handler = functools.partial(_Quiet, directory=str(RESULTS))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(functools.partial(_Quiet, directory=str(RESULTS))) as base_url:
+        yield f"{base_url}/"
 
 
 def _pages() -> list[str]:

@@ -4,9 +4,8 @@ they were, instead of an error row per track over them."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from cratedigger.output import journal_path
 from mockserver.catalog import Catalog
 from tests.integration.playlists import Demo, make_demo
 from tests.integration.test_cli_match import cratedigger
+from tests.support import serving
 
 
 class NotBeatport(BaseHTTPRequestHandler):
@@ -34,14 +34,8 @@ class NotBeatport(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def wrong_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NotBeatport)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(NotBeatport) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")
