@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import string
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,17 @@ INVALID_TOKEN: Final = "Invalid token."
 EXPIRED_TOKEN: Final = "Token has expired."
 
 Clock = Callable[[], float]
+
+
+_TOKEN_CHARS: Final = string.ascii_letters + string.digits
+TOKEN_LENGTH: Final = 30
+
+
+def oauth_token() -> str:
+    """A token as Beatport's OAuth server makes them (oauthlib's generate_token: 30 letters
+    and digits). Not token_urlsafe: one in 64 of those starts with '-', which a client's
+    command line then reads as an option (`--token -x...`)."""
+    return "".join(secrets.choice(_TOKEN_CHARS) for _ in range(TOKEN_LENGTH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +115,8 @@ class TokenStore:
             self._prune()
         now = self._clock()
         token = Token(
-            access_token=secrets.token_urlsafe(24),
-            refresh_token=secrets.token_urlsafe(24),
+            access_token=oauth_token(),
+            refresh_token=oauth_token(),
             expires_at=now + self.ttl,
             username=username,
             scope=scope,

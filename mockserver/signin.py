@@ -30,7 +30,7 @@ import orjson
 from aiohttp import web
 
 from mockserver.accounts import PUBLIC_CLIENT, Account, Accounts, ClientApp
-from mockserver.auth import GrantError, json_response
+from mockserver.auth import GrantError, json_response, oauth_token
 from mockserver.routing import Params, Route
 
 __all__ = [
@@ -116,7 +116,7 @@ class SignIn:
         now = self._clock()
         if len(self._codes) >= MAX_PENDING:
             self._codes = {k: c for k, c in self._codes.items() if c.expires_at > now}
-        code = secrets.token_urlsafe(22)
+        code = oauth_token()
         self._codes[code] = _Code(
             account.username, client.client_id, redirect, explicit, now + self.code_ttl
         )
